@@ -1,0 +1,114 @@
+"""tracker: dossier status tracking for Vietnamese one-stop administrative centres.
+
+Agencies record administrative-procedure dossiers (hồ sơ thủ tục hành chính) and
+each processing step; citizens look up their dossier by the code on their
+receipt; the portal publishes on-time and late statistics per agency.
+
+Staff endpoints take a bearer token from ``POST /api/v1/auth/login``. Errors
+are RFC 9457 problem documents. Lists are paginated with ``page`` and
+``page_size``. Creations honour ``Idempotency-Key``; dossier writes honour
+``If-Match``.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from tracker import config as settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides the environment (tests use it)."""
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    app.config.update(settings.from_environment())
+    app.config.update(config or {})
+    settings.finish(app.config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    if app.config["TRACKER_TRUSTED_PROXIES"]:
+        n = app.config["TRACKER_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    """Log to stderr in one plain format (gunicorn collects it)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions and the per-database engine settings."""
+    from tracker.database import MIGRATE_OPTIONS, configure_engine
+    from tracker.extensions import api, db, jwt, limiter, migrate
+    from tracker.services import auth  # noqa: F401  (registers the JWT callbacks)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), **MIGRATE_OPTIONS)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app, spec_kwargs={"info": {"description": __doc__}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def register_blueprints(app: Flask) -> None:
+    """The API resources (documented by flask-smorest) and the plain pages."""
+    from tracker.api import agencies, auth, calendar, ops, procedures, users
+    from tracker.extensions import api
+
+    for module in (auth, agencies, procedures, users, calendar):
+        api.register_blueprint(module.bp)
+    app.register_blueprint(ops.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Problem documents for everything, including JWT and service errors."""
+    from tracker.api.problems import problem_from_exception, problem_response
+    from tracker.extensions import jwt
+    from tracker.services.errors import ServiceError
+
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        return problem_response(error.status, error.message, **error.extra)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return problem_from_exception(error)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(500)
+
+    def unauthorized(detail: str):
+        return problem_response(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+    jwt.unauthorized_loader(lambda reason: unauthorized("A bearer token is required."))
+    jwt.invalid_token_loader(lambda reason: unauthorized("The bearer token is not valid."))
+    jwt.expired_token_loader(lambda header, payload: unauthorized("The token has expired."))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized("The token has been revoked."))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("The account is disabled or gone."))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("A fresh login is required."))
+
+
+def register_commands(app: Flask) -> None:
+    """The ``flask tracker ...`` commands."""
+    from tracker.cli import tracker_cli
+
+    app.cli.add_command(tracker_cli)

@@ -1,0 +1,69 @@
+"""The ``flask tracker ...`` commands for operators."""
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask.cli import AppGroup
+
+from tracker.extensions import db
+from tracker.models.people import ROLES
+
+tracker_cli = AppGroup("tracker", help="Operate the dossier tracker.")
+
+
+@tracker_cli.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.option("--agency", "agency_code", default=None, help="Agency code (required except for admins).")
+@click.option("--full-name", default="", help="The person's name.")
+@click.option("--password", default=None, help="Read from TRACKER_NEW_PASSWORD or generated when omitted.",
+              envvar="TRACKER_NEW_PASSWORD")
+def create_user(username, role, agency_code, full_name, password):
+    """Add a staff account (prints a generated password once)."""
+    from tracker.services import users
+    from tracker.services.audit import SYSTEM
+    from tracker.services.errors import ServiceError
+
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    data = {"username": username, "password": password, "role": role, "agency_code": agency_code,
+            "full_name": full_name}
+    try:
+        users.create_user(SYSTEM, data, check_caller=False)
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    click.echo(f"Created {role} {username}" + (f" with the password: {password}" if generated else "."))
+
+
+@tracker_cli.command("ensure-admin")
+def ensure_admin():
+    """Create the ``admin`` user on first start (TRACKER_ADMIN_PASSWORD, else a printed one)."""
+    import os
+
+    from tracker.services import users
+    from tracker.services.audit import SYSTEM
+
+    if users.user_by_username("admin") is not None:
+        click.echo("The admin user exists.")
+        return
+    password = os.environ.get("TRACKER_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    users.create_user(SYSTEM, {"username": "admin", "password": password, "role": "admin",
+                               "full_name": "Quản trị hệ thống"}, check_caller=False)
+    db.session.commit()
+    if os.environ.get("TRACKER_ADMIN_PASSWORD"):
+        click.echo("Created the admin user with TRACKER_ADMIN_PASSWORD.")
+    else:
+        click.echo(f"Created the admin user. Its password, shown this once: {password}")
+
+
+@tracker_cli.command("seed-demo")
+def seed_demo():
+    """Load a small demo city into the database (does nothing twice)."""
+    from tracker.services.demo import seed
+
+    summary = seed()
+    db.session.commit()
+    click.echo(summary)

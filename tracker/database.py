@@ -1,0 +1,56 @@
+"""Engine set-up per database: SQLite pragmas and write transactions that lock up front."""
+from __future__ import annotations
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _wants_write_lock() -> bool:
+    # Requests that read take a deferred transaction so that readers never wait; any
+    # other request, and every command-line job, takes the write lock when it begins,
+    # so two gunicorn workers can never deadlock upgrading shared locks (SQLITE_BUSY).
+    return not (has_request_context() and request.method in READ_METHODS)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for writers."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+def configure_engine(engine: Engine) -> None:
+    """Apply the per-dialect settings to a freshly created engine."""
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)
+
+
+def render_item(type_, obj, autogen_context):
+    """Write the UTC timestamp type as a plain DateTime in migration scripts.
+
+    Migrations must not import application code that may change later; the UTC
+    handling lives in the model layer, the column is an ordinary timestamp.
+    """
+    from tracker.models.types import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
+
+
+MIGRATE_OPTIONS = {"render_as_batch": True, "compare_type": True, "render_item": render_item}

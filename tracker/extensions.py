@@ -1,0 +1,33 @@
+"""The Flask extensions, created unbound here and bound to an app in ``create_app``."""
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from tracker.api.problems import ProblemApi
+from tracker.clients import client_address
+
+
+# Named constraints, so that migrations can drop and alter them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+jwt = JWTManager()
+limiter = Limiter(key_func=client_address, default_limits=[])
+api = ProblemApi()
