@@ -219,3 +219,32 @@ def city(factory):
     factory.user("viewer", "viewer", "000.01.00.H57")
     factory.user("other_clerk", "clerk", "000.02.00.H57")
     return factory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Argon2id at its lowest cost for the suite: the production cost (~0.15 s a hash)
+    would spend most of the run hashing the fixtures' passwords and logging in."""
+    from argon2 import PasswordHasher
+
+    from tracker.services import passwords
+
+    saved = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("no such user")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = saved
+
+
+def assert_problem(response, status: int) -> dict:
+    """Check that ``response`` is an RFC 9457 problem document with ``status``; return its body."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json", response.headers
+    body = response.get_json(force=True)
+    assert isinstance(body, dict), body
+    assert body["status"] == status, body
+    for key in ("type", "title", "detail"):
+        assert isinstance(body.get(key), str) and body[key].strip(), (key, body)
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and 'File "' not in text, text
+    return body

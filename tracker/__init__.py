@@ -69,10 +69,10 @@ def _migrations_dir():
 
 def register_blueprints(app: Flask) -> None:
     """The API resources (documented by flask-smorest) and the plain pages."""
-    from tracker.api import agencies, auth, calendar, ops, procedures, users
+    from tracker.api import agencies, auth, calendar, dossiers, ops, procedures, users
     from tracker.extensions import api
 
-    for module in (auth, agencies, procedures, users, calendar):
+    for module in (auth, agencies, procedures, users, calendar, dossiers):
         api.register_blueprint(module.bp)
     app.register_blueprint(ops.bp)
 

@@ -159,9 +159,15 @@ ACTION_LABELS: dict[Action, dict[str, str]] = {
 }
 
 
+#: The first step of an online submission: recorded by the intake, never sent as an action.
+REGISTER = "register"
+REGISTER_LABELS = {"vi": "Nộp hồ sơ trực tuyến", "en": "Dossier submitted"}
+
+
 def action_label(action: str, lang: str = "vi") -> str:
     """Return the timeline label of ``action`` in ``lang`` (unknown language -> Vietnamese)."""
-    return ACTION_LABELS[Action(action)][normalize_language(lang)]
+    labels = REGISTER_LABELS if action == REGISTER else ACTION_LABELS[Action(action)]
+    return labels[normalize_language(lang)]
 
 
 #: Actions that make the dossier wait for the applicant (the deadline clock may stop).

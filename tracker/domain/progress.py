@@ -1,0 +1,130 @@
+"""How each step moves a dossier's clock: acceptance, pauses, apologies, finish, timeliness.
+
+``DossierClock`` holds the deadline-related facts of one dossier; ``apply``
+advances it by one step. The API, the importer and the statistics all replay
+steps through this one function, so a dossier gets the same dates whichever
+way it arrived.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping
+
+from tracker.domain.deadlines import Deadlines, TimeLimit
+from tracker.domain.statuses import Status
+from tracker.domain.workflow import Action, next_status
+
+OPEN = frozenset({Status.ACCEPTED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED})
+
+
+class BadAppointment(ValueError):
+    """An apology must promise a later date than the current appointment."""
+
+
+@dataclass
+class DossierClock:
+    """The dates of one dossier that the steps move."""
+
+    status: str
+    limit: TimeLimit
+    accepted_at: datetime | None = None
+    effective_intake_at: datetime | None = None
+    due_at: datetime | None = None
+    appointment_at: datetime | None = None
+    finished_at: datetime | None = None
+    returned_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_days: int = 0
+    supplement_count: int = 0
+    result: str | None = None
+    timeliness: str | None = None
+    pauses: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+def accept(clock: DossierClock, at: datetime, rules: Deadlines) -> None:
+    """Start the clock: effective intake after the cut-off, and the legal deadline."""
+    clock.accepted_at = at
+    clock.effective_intake_at = rules.effective_intake(at)
+    clock.due_at = rules.due(clock.effective_intake_at, clock.limit)
+    clock.appointment_at = clock.due_at
+
+
+def pause_extension(clock: DossierClock, until: datetime, rules: Deadlines) -> int:
+    """What the current pause adds to the deadline if it ended at ``until``."""
+    if clock.paused_at is None or until <= clock.paused_at:
+        return 0
+    return rules.pause_extension(clock.limit, clock.paused_at, until)
+
+
+def _resume(clock: DossierClock, at: datetime, rules: Deadlines) -> None:
+    if clock.paused_at is None:
+        return
+    amount = pause_extension(clock, at, rules)
+    clock.due_at = rules.extend(clock.due_at, clock.limit, amount)
+    clock.appointment_at = rules.extend(clock.appointment_at, clock.limit, amount)
+    local = rules.local
+    clock.paused_days += rules.calendar.working_days_after(local(clock.paused_at).date(), local(at).date())
+    clock.pauses.append((clock.paused_at, at))
+    clock.paused_at = None
+
+
+def _finish(clock: DossierClock, at: datetime, rules: Deadlines) -> None:
+    _resume(clock, at, rules)
+    clock.finished_at = at
+    clock.timeliness = rules.timeliness(at, clock.due_at, clock.limit, clock.supplement_count)
+
+
+def apply(clock: DossierClock, action: str, at: datetime, rules: Deadlines,
+          fields: Mapping[str, object] | None = None, payment_pauses: bool = True) -> str:
+    """Apply one step at ``at``; returns the new status.
+
+    Raises ``workflow.TransitionRefused`` / ``workflow.MissingFields`` for a step
+    the state machine refuses, and ``BadAppointment`` for an apology that does
+    not move the appointment later. Nothing is changed when it raises.
+    """
+    fields = fields or {}
+    new_status = next_status(clock.status, action, fields)
+    if action == Action.APOLOGIZE:
+        new_appointment = fields["new_appointment_at"]
+        if clock.appointment_at is not None and new_appointment <= clock.appointment_at:
+            raise BadAppointment("new_appointment_at must be later than the current appointment.")
+        clock.appointment_at = new_appointment
+    elif action == Action.ACCEPT:
+        accept(clock, at, rules)
+    elif action == Action.REQUEST_SUPPLEMENT:
+        clock.supplement_count += 1
+        clock.paused_at = at
+    elif action == Action.REQUEST_PAYMENT and payment_pauses:
+        clock.paused_at = at
+    elif action in (Action.RECEIVE_SUPPLEMENT, Action.RECEIVE_PAYMENT):
+        _resume(clock, at, rules)
+    elif action == Action.COMPLETE:
+        clock.result = str(fields["result"])
+        _finish(clock, at, rules)
+    elif action == Action.STOP:
+        _finish(clock, at, rules)
+    elif action == Action.WITHDRAW:
+        _resume(clock, at, rules)
+        clock.withdrawn_at = at
+    elif action == Action.RETURN_RESULT:
+        clock.returned_at = at
+        if clock.finished_at is None:
+            _finish(clock, at, rules)
+    clock.status = new_status
+    return new_status
+
+
+def current_due(clock: DossierClock, at: datetime, rules: Deadlines) -> datetime | None:
+    """The deadline as it stands at ``at``: moved by a pause still running."""
+    if clock.due_at is None:
+        return None
+    return rules.extend(clock.due_at, clock.limit, pause_extension(clock, at, rules))
+
+
+def is_overdue(clock: DossierClock, at: datetime, rules: Deadlines) -> bool:
+    """Whether an accepted, unfinished dossier has passed its deadline at ``at``."""
+    if clock.status not in OPEN or clock.due_at is None:
+        return False
+    return rules.overdue(at, current_due(clock, at, rules), clock.limit)
