@@ -69,12 +69,17 @@ def _migrations_dir():
 
 def register_blueprints(app: Flask) -> None:
     """The API resources (documented by flask-smorest) and the plain pages."""
-    from tracker.api import agencies, auth, calendar, dossiers, ops, procedures, users
+    from tracker.api import agencies, audit, auth, calendar, dossiers, ops, procedures, users
     from tracker.extensions import api
 
-    for module in (auth, agencies, procedures, users, calendar, dossiers):
+    for module in (auth, agencies, procedures, users, calendar, dossiers, audit):
         api.register_blueprint(module.bp)
     app.register_blueprint(ops.bp)
+    register_public(app)
+
+
+def register_public(app: Flask) -> None:
+    """The citizen-facing parts: public API, pages, CORS for the portal (see tracker/web)."""
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -67,3 +67,17 @@ def seed_demo():
     summary = seed()
     db.session.commit()
     click.echo(summary)
+
+
+@tracker_cli.command("audit-verify")
+def audit_verify():
+    """Check the audit chain; names the first broken record and exits 1 when there is one."""
+    from tracker.services import audit
+
+    checked, broken, why = audit.verify()
+    if why is None:
+        click.echo(f"The audit trail is intact: {checked} records checked.")
+        return
+    where = f"record {broken.id} ({broken.action} {broken.target_type} {broken.target_id})" if broken else "the head"
+    click.echo(f"The audit trail is broken at {where}: {why}. {checked} records before it are intact.", err=True)
+    raise SystemExit(1)

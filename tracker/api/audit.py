@@ -1,0 +1,59 @@
+"""The audit trail, for admins: who wrote what, when, from where."""
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from tracker.api.common import LocalDateTime, PageArgs, page_schema, paginate
+from tracker.api.security import roles_required
+from tracker.models import AuditRecord
+
+bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
+               description="The tamper-evident audit trail (admins).")
+
+
+class AuditQuerySchema(PageArgs):
+    target = ma.fields.String(metadata={"description": "A target id (dossier code, username, agency code...)."})
+    target_type = ma.fields.String()
+    actor = ma.fields.String(metadata={"description": "A username."})
+    action = ma.fields.String()
+    from_ = LocalDateTime(data_key="from")
+    to = LocalDateTime()
+
+
+class AuditRecordSchema(ma.Schema):
+    id = ma.fields.Integer()
+    at = LocalDateTime()
+    actor = ma.fields.String(allow_none=True)
+    client_ip = ma.fields.String(allow_none=True)
+    action = ma.fields.String()
+    target_type = ma.fields.String()
+    target_id = ma.fields.String()
+    change = ma.fields.Function(lambda record: json.loads(record.change))
+    prev_hash = ma.fields.String()
+    hash = ma.fields.String()
+
+
+AuditPageSchema = page_schema(AuditRecordSchema)
+
+
+@bp.get("")
+@roles_required("admin")
+@bp.arguments(AuditQuerySchema, location="query")
+@bp.response(200, AuditPageSchema)
+def all(args):
+    """Audit records, newest first, filtered by target, actor, action and time."""
+    query = select(AuditRecord).order_by(AuditRecord.id.desc())
+    filters = {"target": AuditRecord.target_id, "target_type": AuditRecord.target_type,
+               "actor": AuditRecord.actor, "action": AuditRecord.action}
+    for name, column in filters.items():
+        if args.get(name):
+            query = query.where(column == args[name])
+    if args.get("from_"):
+        query = query.where(AuditRecord.at >= args["from_"])
+    if args.get("to"):
+        query = query.where(AuditRecord.at <= args["to"])
+    return paginate(query, args["page"], args["page_size"])
