@@ -81,3 +81,51 @@ def audit_verify():
     where = f"record {broken.id} ({broken.action} {broken.target_type} {broken.target_id})" if broken else "the head"
     click.echo(f"The audit trail is broken at {where}: {why}. {checked} records before it are intact.", err=True)
     raise SystemExit(1)
+
+
+@tracker_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_file(path, quiet):
+    """Import agencies, procedures and dossiers from a JSON Lines file (see the README)."""
+    import os
+
+    from tqdm import tqdm
+
+    from tracker.services.audit import Actor
+    from tracker.services.transfer import import_lines
+
+    with open(path, "rb") as handle, tqdm(total=os.path.getsize(path), unit="B", unit_scale=True,
+                                          desc="import", disable=quiet) as bar:
+        report = import_lines(handle, Actor(ip="cli"), source=os.path.basename(path), advance=bar.update)
+    for number, reason in report.errors[:1000]:
+        click.echo(f"line {number}: {reason}", err=True)
+    if len(report.errors) > 1000:
+        click.echo(f"... and {len(report.errors) - 1000} more bad lines", err=True)
+    click.echo(report.summary())
+    if report.errors:
+        raise SystemExit(1)
+
+
+@tracker_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def export_file(path, quiet):
+    """Export agencies, procedures and dossiers with their steps as JSON Lines."""
+    from flask import current_app
+    from sqlalchemy import func, select
+    from tqdm import tqdm
+
+    from tracker.models import Dossier
+    from tracker.services.transfer import dumps, export_records
+
+    total = db.session.scalar(select(func.count(Dossier.id)))
+    tz = current_app.config["OFFICE_HOURS"].tz
+    count = 0
+    with open(path, "wb") as handle, tqdm(total=total, unit=" dossiers", desc="export", disable=quiet) as bar:
+        for record in export_records(tz):
+            handle.write(dumps(record))
+            if record["type"] == "dossier":
+                bar.update(1)
+                count += 1
+    click.echo(f"Exported {count} dossiers to {path}.")

@@ -32,13 +32,20 @@ def next_code(agency: Agency, day: date) -> str:
     return dossier_code(agency.code, day, number)
 
 
-def reserve_numbers(agency_id: int, day: date, at_least: int) -> None:
-    """Make sure the counter is at ``at_least`` (imported codes keep their numbers)."""
+def reserve_numbers(highest: dict[tuple[int, date], int]) -> None:
+    """Raise counters to the numbers imported codes already use, in one statement.
+
+    ``highest`` maps (agency id, day) to the largest number seen; a counter already
+    higher is left alone, so imported codes and new ones never collide.
+    """
+    if not highest:
+        return
     insert = _upsert()
-    stmt = insert(DossierCounter).values(agency_id=agency_id, day=day, last=at_least)
+    stmt = insert(DossierCounter)
     excluded = stmt.excluded.last
     stmt = stmt.on_conflict_do_update(
         index_elements=[DossierCounter.agency_id, DossierCounter.day],
         set_={"last": db.case((DossierCounter.last < excluded, excluded), else_=DossierCounter.last)},
     )
-    db.session.execute(stmt)
+    rows = [{"agency_id": agency_id, "day": day, "last": number} for (agency_id, day), number in highest.items()]
+    db.session.execute(stmt, rows)

@@ -1,0 +1,1 @@
+"""Benchmarks: a data generator and load scenarios. Results are printed, never asserted."""
