@@ -1,9 +1,11 @@
 """Schemas of the dossier resource: what clerks send and what they get back."""
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
+
 import marshmallow as ma
 
-from tracker.api.common import LocalDateTime
+from tracker.api.common import LocalDateTime, PageArgs
 from tracker.domain.people import (nfc, normalize_id_number, normalize_phone, validate_email, validate_id_number,
                                    validate_phone)
 from tracker.domain.statuses import Channel, Status
@@ -16,6 +18,18 @@ def _check(validator):
         if message:
             raise ma.ValidationError(message)
     return run
+
+
+# Dossier codes carry a two-digit year (2000-2099), and times far outside that range overflow
+# the database's timestamp conversion: such a time is a typo, refused with 422, never a 500.
+# A day of margin at each end keeps the local date inside 2000-2099 in any business time zone.
+EARLIEST = datetime(2000, 1, 2, tzinfo=timezone.utc)
+LATEST = datetime(2099, 12, 31, tzinfo=timezone.utc)
+
+
+def _plausible_time(value: datetime) -> None:
+    if not EARLIEST <= value <= LATEST:
+        raise ma.ValidationError("Must be a time between the years 2000 and 2099.")
 
 
 class ApplicantSchema(ma.Schema):
@@ -56,7 +70,8 @@ class DossierCreateSchema(ma.Schema):
     status = ma.fields.String(load_default=Status.ACCEPTED.value,
                               validate=ma.validate.OneOf([Status.ACCEPTED.value, Status.REGISTERED.value]))
     note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=4000))
-    accepted_at = LocalDateTime(allow_none=True, metadata={"description": "Admins only, to load history."})
+    accepted_at = LocalDateTime(allow_none=True, validate=_plausible_time,
+                                metadata={"description": "Admins only, to load history."})
 
 
 class DossierPatchSchema(ma.Schema):
@@ -71,8 +86,9 @@ class StepCreateSchema(ma.Schema):
     to_agency_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=32))
     result = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["approved", "denied"]))
     reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=4000))
-    new_appointment_at = LocalDateTime(allow_none=True)
-    at = LocalDateTime(allow_none=True, metadata={"description": "Admins only, to load history."})
+    new_appointment_at = LocalDateTime(allow_none=True, validate=_plausible_time)
+    at = LocalDateTime(allow_none=True, validate=_plausible_time,
+                       metadata={"description": "Admins only, to load history."})
 
     @ma.post_load
     def _normalise(self, data, **_):
@@ -145,15 +161,18 @@ class StepResultSchema(ma.Schema):
     dossier = ma.fields.Nested(DossierSchema)
 
 
-class DossierQuerySchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    page_size = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=100))
+class DossierQuerySchema(PageArgs):
+    """``page``/``page_size`` as on every list, plus the filters."""
+
+    # Bounded so that the row offset fits a 64-bit integer (a huge page was a 500 from the database).
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000_000))
     agency = ma.fields.String(metadata={"description": "Agency code: its whole subtree."})
     procedure = ma.fields.String()
     status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in Status]))
     channel = ma.fields.String(validate=ma.validate.OneOf([c.value for c in Channel]))
     overdue = ma.fields.Boolean()
-    accepted_from = ma.fields.Date()
-    accepted_to = ma.fields.Date()
+    # Bounded so that the day's start in the business zone (and the day after) stay representable.
+    accepted_from = ma.fields.Date(validate=ma.validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31)))
+    accepted_to = ma.fields.Date(validate=ma.validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31)))
     q = ma.fields.String(validate=ma.validate.Length(min=1, max=255),
                          metadata={"description": "Part of the code or of the applicant's name, accents optional."})

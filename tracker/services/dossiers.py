@@ -245,8 +245,9 @@ def list_query(user, filters: dict):
         query = query.where(Dossier.accepted_at < end)
     if filters.get("q"):
         text = filters["q"].strip()
-        query = query.where(or_(Dossier.code.contains(normalize_dossier_code(text)),
-                                Dossier.applicant_name_folded.contains(fold(text))))
+        # autoescape: "%" and "_" typed by a user are text, not LIKE wildcards matching everything.
+        query = query.where(or_(Dossier.code.contains(normalize_dossier_code(text), autoescape=True),
+                                Dossier.applicant_name_folded.contains(fold(text), autoescape=True)))
     if filters.get("overdue") is not None:
         condition = _overdue_condition(query)
         query = query.where(condition if filters["overdue"] else ~condition)

@@ -1,0 +1,188 @@
+"""Real concurrency: many clients at once against gunicorn with several worker processes.
+
+The in-process test client runs one request at a time, so the guarantees that only hold
+under contention (gap-free codes, one creation per Idempotency-Key, one winner per ETag)
+are checked here against a live server on the test database of each backend.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import PASSWORD, TEST_SETTINGS
+from tracker.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+DEPT = "000.01.00.H57"
+THREADS = 32
+BODY = {"procedure_code": "1.000001", "channel": "direct",
+        "applicant": {"name": "Nguyễn Văn An", "id_number": "046195001122"}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(method: str, url: str, body=None, headers: dict | None = None) -> tuple[int, dict, object]:
+    """One HTTP request: (status, headers, JSON body or None); never raises for HTTP errors."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            raw, status, got = response.read(), response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        raw, status, got = error.read(), error.code, dict(error.headers)
+    try:
+        return status, got, json.loads(raw) if raw else None
+    except ValueError:
+        return status, got, raw.decode(errors="replace")
+
+
+class Server:
+    def __init__(self, base: str):
+        self.base = base
+        self.api = base + "/api/v1"
+        self._tokens: dict[str, str] = {}
+
+    def auth(self, user: str, **extra) -> dict:
+        if user not in self._tokens:
+            status, _, body = call("POST", f"{self.api}/auth/login", {"username": user, "password": PASSWORD})
+            assert status == 200, body
+            self._tokens[user] = body["access_token"]
+        return {"Authorization": f"Bearer {self._tokens[user]}", **extra}
+
+    def total(self, user: str = "admin") -> int:
+        status, _, body = call("GET", f"{self.api}/dossiers?page_size=1", headers=self.auth(user))
+        assert status == 200, body
+        return body["total"]
+
+
+@pytest.fixture
+def server(app, city, database_urls, backend, tmp_path):
+    """gunicorn with 4 workers on this backend's freshly wiped test database (users from ``city``)."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # no connection of ours holds a lock while the workers write
+    port = free_port()
+    env = {**os.environ,
+           "TRACKER_DATABASE_URL": database_urls[backend],
+           "TRACKER_SECRET_KEY": TEST_SETTINGS["SECRET_KEY"],
+           "TRACKER_RATELIMIT_LOGIN": "10000/minute",
+           "TRACKER_INSTANCE_DIR": str(tmp_path)}
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        # gunicorn.conf.py in ROOT applies too (preload_app, as in production). No control socket:
+        # its default path is shared by every gunicorn of the machine (parallel test workers).
+        process = subprocess.Popen([str(GUNICORN), "--workers", "4", "--bind", f"127.0.0.1:{port}",
+                                    "--no-control-socket", "wsgi:app"],
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "gunicorn exited:\n" + log_path.read_text(errors="replace")
+            try:
+                if call("GET", base + "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn not ready in 30 s:\n" + log_path.read_text(errors="replace")
+            time.sleep(0.2)
+        yield Server(base)
+        log_text = log_path.read_text(errors="replace")
+        assert "Traceback" not in log_text, log_text[-5000:]
+    finally:
+        process.send_signal(signal.SIGINT)  # quick shutdown: nothing is in flight any more
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def concurrently(count: int, job) -> list:
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(job, range(count)))
+
+
+def test_concurrent_writes(server):
+    """One server start per backend (it is the slow part), three contention scenarios."""
+    check_gap_free_codes(server)
+    check_one_creation_per_idempotency_key(server)
+    check_one_winner_per_etag(server)
+
+
+def check_gap_free_codes(server):
+    """(a) 60 creations at once by one clerk: codes 0001..0060 of the day, none lost, none twice."""
+    day = datetime.now(VN).strftime("%y%m%d")
+    headers = server.auth("clerk")
+    results = concurrently(60, lambda i: call("POST", f"{server.api}/dossiers",
+                                              {**BODY, "note": f"#{i}"}, headers))
+    statuses = [status for status, _, _ in results]
+    assert statuses == [201] * 60, [body for status, _, body in results if status != 201][:3]
+    codes = [body["code"] for _, _, body in results]
+    assert len(set(codes)) == 60
+    assert set(codes) == {f"{DEPT}-{day}-{n:04d}" for n in range(1, 61)}
+    assert server.total() == 60
+    # Every answer is its own dossier, as the server stored it.
+    status, _, stored = call("GET", f"{server.api}/dossiers/{codes[17]}", headers=headers)
+    assert status == 200 and stored["code"] == codes[17] and stored["note"] == results[17][2]["note"]
+
+
+def check_one_creation_per_idempotency_key(server):
+    """(b) 20 retries at once with one key and one body: one dossier, the same answer 20 times."""
+    before = server.total()
+    headers = server.auth("clerk", **{"Idempotency-Key": "phieu-0001-retry"})
+    results = concurrently(20, lambda i: call("POST", f"{server.api}/dossiers", BODY, headers))
+    assert [status for status, _, _ in results] == [201] * 20, [body for _, _, body in results][:3]
+    codes = {body["code"] for _, _, body in results}
+    assert len(codes) == 1, codes
+    assert server.total() == before + 1
+    first = [got for _, got, _ in results if got.get("Idempotent-Replayed") != "true"]
+    assert len(first) == 1, "exactly one request did the work, the others replayed it"
+    assert {got["ETag"] for _, got, _ in results} == {first[0]["ETag"]}
+    status, _, stored = call("GET", f"{server.api}/dossiers/{codes.pop()}", headers=server.auth("clerk"))
+    assert status == 200 and stored["version"] == 1 and len(stored["steps"]) == 1
+
+
+def check_one_winner_per_etag(server):
+    """(c) 20 steps at once with the same If-Match: one 201, the others 412, one new step."""
+    headers = server.auth("clerk")
+    status, _, created = call("POST", f"{server.api}/dossiers", BODY, headers)
+    assert status == 201, created
+    url = f"{server.api}/dossiers/{created['code']}"
+    status, got, _ = call("GET", url, headers=headers)
+    etag = got["ETag"]
+    step = {"action": "comment", "note": "Đã kiểm tra"}
+    results = concurrently(20, lambda i: call("POST", f"{url}/steps", {**step, "handler": f"#{i}"},
+                                              {**headers, "If-Match": etag}))
+    statuses = sorted(status for status, _, _ in results)
+    assert statuses == [201] + [412] * 19, [body for _, _, body in results if not isinstance(body, dict)
+                                            or body.get("status") not in (412, None)][:3]
+    winner = next(body for status, _, body in results if status == 201)
+    for status, got, body in results:
+        if status == 412:
+            assert got["Content-Type"].startswith("application/problem+json")
+            assert body["status"] == 412
+    status, got, stored = call("GET", url, headers=headers)
+    assert stored["version"] == 2
+    assert [s["action"] for s in stored["steps"]] == ["accept", "comment"]
+    assert stored["steps"][1]["handler"] == winner["step"]["handler"]
+    assert got["ETag"] != etag
