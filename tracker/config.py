@@ -70,8 +70,10 @@ def finish(config: dict) -> dict:
     config["OFFICE_HOURS"] = OfficeHours.parse(
         config["TRACKER_TIMEZONE"], config["TRACKER_INTAKE_CUTOFF"], config["TRACKER_OFFICE_HOURS"]
     )
-    # Bodies over 1 MiB are refused with 413 before they are read.
-    config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # Bodies over 1 MiB are refused with 413 before they are read. Flask's own defaults
+    # hold MAX_CONTENT_LENGTH = None, so setdefault would never apply.
+    if config.get("MAX_CONTENT_LENGTH") is None:
+        config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     config.setdefault("API_TITLE", "tracker")
     config.setdefault("API_VERSION", "v1")

@@ -252,6 +252,18 @@ def test_failed_logins_from_one_address_are_throttled_across_usernames(throttled
     assert _login(client, "dave", PASSWORD, "10.1.1.2").status_code == 200
 
 
+def test_x_forwarded_for_does_not_pick_a_new_bucket_without_trusted_proxies(throttled):
+    client = throttled.test_client()
+    for n, name in enumerate(("alice", "bob", "carol")):
+        response = client.post(LOGIN, json={"username": name, "password": "wrong-password"},
+                               environ_base={"REMOTE_ADDR": "10.3.3.3"},
+                               headers={"X-Forwarded-For": f"192.0.2.{n}"})
+        assert_problem(response, 401)
+    response = client.post(LOGIN, json={"username": "dave", "password": "wrong-password"},
+                           environ_base={"REMOTE_ADDR": "10.3.3.3"}, headers={"X-Forwarded-For": "192.0.2.99"})
+    _assert_throttled(response)
+
+
 def test_successful_logins_are_not_counted_as_failures(throttled):
     client = throttled.test_client()
     for _ in range(5):

@@ -93,9 +93,15 @@ def due(args):
     else:
         limit = TimeLimit(args["days"], DAYS) if "days" in args else TimeLimit(args["hours"], HOURS)
     rules = calendar.deadlines()
-    effective = rules.effective_intake(args["accepted_at"])
+    try:
+        effective = rules.effective_intake(args["accepted_at"])
+        due_at = rules.due(effective, limit)
+    except (ValueError, OverflowError):
+        # Near year 1 or 9999 the deadline falls outside the dates Python can represent.
+        abort(422, message="No deadline can be computed that far in the past or the future.",
+              errors={"accepted_at": ["Out of the range of dates a deadline can be computed for."]})
     return {"accepted_at": args["accepted_at"], "effective_intake_at": effective,
-            "due_at": rules.due(effective, limit), "time_limit": {"value": limit.value, "unit": limit.unit}}
+            "due_at": due_at, "time_limit": {"value": limit.value, "unit": limit.unit}}
 
 
 @bp.get("/overrides")

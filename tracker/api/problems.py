@@ -58,6 +58,9 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
             name = str(key)
             if not prefix and name in {"json", "query", "headers", "form", "view_args", "files"}:
                 name = ""
+            if name == "_schema" and prefix:
+                # A nested object refused as a whole belongs to the field that holds it.
+                name = ""
             path = f"{prefix}.{name}" if prefix and name else (prefix or name)
             flat.update(flatten_errors(value, path))
     elif isinstance(messages, (list, tuple)) and messages and all(isinstance(m, str) for m in messages):

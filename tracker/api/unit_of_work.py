@@ -106,9 +106,9 @@ def writes(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get(KEY_HEADER) if request.method == "POST" else None
-        if key is not None and not (0 < len(key) <= 255):
-            abort(422, message="Idempotency-Key must be 1 to 255 characters.",
-                  errors={"Idempotency-Key": ["Must be 1 to 255 characters."]})
+        if key is not None and not (0 < len(key) <= 255 and key.isprintable()):
+            abort(422, message="Idempotency-Key must be 1 to 255 printable characters.",
+                  errors={"Idempotency-Key": ["Must be 1 to 255 printable characters."]})
         for attempt in range(50):
             try:
                 response = _run_once(view, args, kwargs, key if _caller() else None)

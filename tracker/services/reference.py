@@ -75,7 +75,9 @@ def procedures_query(field: str | None = None, q: str | None = None):
         query = query.where(Procedure.field == nfc(field))
     if q:
         needle = fold(q)
-        query = query.where(or_(Procedure.code.contains(q.strip()), Procedure.name_folded.contains(needle)))
+        # autoescape: "%" and "_" in a search are letters, not LIKE wildcards.
+        query = query.where(or_(Procedure.code.contains(q.strip(), autoescape=True),
+                                Procedure.name_folded.contains(needle, autoescape=True)))
     return query
 
 
