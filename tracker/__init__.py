@@ -14,10 +14,19 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import config as settings
+
+
+class NoSessions(SecureCookieSessionInterface):
+    """The app keeps no session: skip signing and reading a cookie on every request."""
+
+    def open_session(self, app, request):
+        return None
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -26,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings.from_environment())
     app.config.update(config or {})
     settings.finish(app.config)
+    # No cookies: staff use bearer tokens and citizens need no session.
+    app.session_interface = NoSessions()
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     if app.config["TRACKER_TRUSTED_PROXIES"]:
@@ -43,6 +54,8 @@ def configure_logging(app: Flask) -> None:
     """Log to stderr in one plain format (gunicorn collects it)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces each of its plugins at INFO; the migrations it runs stay visible.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:
@@ -69,10 +82,10 @@ def _migrations_dir():
 
 def register_blueprints(app: Flask) -> None:
     """The API resources (documented by flask-smorest) and the plain pages."""
-    from tracker.api import agencies, audit, auth, calendar, dossiers, ops, procedures, users
+    from tracker.api import agencies, audit, auth, calendar, dossiers, ops, procedures, public_stats, users
     from tracker.extensions import api
 
-    for module in (auth, agencies, procedures, users, calendar, dossiers, audit):
+    for module in (auth, agencies, procedures, users, calendar, dossiers, audit, public_stats):
         api.register_blueprint(module.bp)
     app.register_blueprint(ops.bp)
     register_public(app)
@@ -80,13 +93,34 @@ def register_blueprints(app: Flask) -> None:
 
 def register_public(app: Flask) -> None:
     """The citizen-facing parts: public API, pages, CORS for the portal (see tracker/web)."""
+    from flask_cors import CORS
+
+    from tracker.api import public
+    from tracker.extensions import api
+    from tracker.web import bp as web_assets
+    from tracker.web import lookup
+
+    api.register_blueprint(public.bp)
+    app.register_blueprint(web_assets)
+    app.register_blueprint(lookup.bp)
+    # Only the public API, only the configured portal origins: staff endpoints never answer CORS.
+    CORS(app, resources={r"/api/v1/public/*": {"origins": app.config["TRACKER_CORS_ORIGINS"]}},
+         methods=["GET", "HEAD", "OPTIONS"], allow_headers=["Accept-Language", "If-None-Match"],
+         expose_headers=["ETag", "Retry-After"], max_age=600)
+    app.after_request(public.conditional_caching)
+    from tracker.web import stats as stats_pages  # the public dashboard and the portal's widget
+    app.register_blueprint(stats_pages.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
     """Problem documents for everything, including JWT and service errors."""
+    from tracker.api.common import refuse_nul_characters
     from tracker.api.problems import problem_from_exception, problem_response
     from tracker.extensions import jwt
     from tracker.services.errors import ServiceError
+
+    # Input hygiene for every request, API and pages alike (see the function).
+    app.before_request(refuse_nul_characters)
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
@@ -95,6 +129,12 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return problem_from_exception(error)
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        response = problem_from_exception(error)
+        response.headers.setdefault("Retry-After", str(_retry_after()))
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -110,6 +150,20 @@ def register_errorhandlers(app: Flask) -> None:
     jwt.revoked_token_loader(lambda header, payload: unauthorized("The token has been revoked."))
     jwt.user_lookup_error_loader(lambda header, payload: unauthorized("The account is disabled or gone."))
     jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("A fresh login is required."))
+
+
+def _retry_after() -> int:
+    """Seconds until the breached limit's window resets (at least one)."""
+    import math
+    import time
+
+    from tracker.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    window = current.limit.get_expiry()
+    return max(1, min(window, math.ceil(current.reset_at - time.time())))
 
 
 def register_commands(app: Flask) -> None:

@@ -129,3 +129,20 @@ def export_file(path, quiet):
                 bar.update(1)
                 count += 1
     click.echo(f"Exported {count} dossiers to {path}.")
+
+
+@tracker_cli.command("rebuild-stats")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def rebuild_stats(quiet):
+    """Recompute every statistics counter from the dossiers and their steps (after a calendar change)."""
+    from sqlalchemy import func, select
+    from tqdm import tqdm
+
+    from tracker.models import Dossier
+    from tracker.services import statistics
+
+    total = db.session.scalar(select(func.count(Dossier.id)).where(Dossier.accepted_at.is_not(None)))
+    with tqdm(total=total, unit=" dossiers", desc="rebuild-stats", disable=quiet) as bar:
+        counted = statistics.rebuild(progress_callback=bar.update)
+    db.session.commit()
+    click.echo(f"Rebuilt the statistics from {counted} accepted dossiers.")

@@ -74,7 +74,9 @@ def finish(config: dict) -> dict:
     # hold MAX_CONTENT_LENGTH = None, so setdefault would never apply.
     if config.get("MAX_CONTENT_LENGTH") is None:
         config["MAX_CONTENT_LENGTH"] = 1024 * 1024
-    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # X-RateLimit-* headers on every answer cost the hot public lookup a tenth of its
+    # time; a refused request still says when to come back (Retry-After, see create_app).
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     config.setdefault("API_TITLE", "tracker")
     config.setdefault("API_VERSION", "v1")
     config.setdefault("OPENAPI_VERSION", "3.0.3")

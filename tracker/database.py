@@ -9,14 +9,15 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def _wants_write_lock() -> bool:
-    # Requests that read take a deferred transaction so that readers never wait; any
-    # other request, and every command-line job, takes the write lock when it begins,
-    # so two gunicorn workers can never deadlock upgrading shared locks (SQLITE_BUSY).
+    # Requests that read run without a transaction (each statement sees the latest
+    # commit, readers never wait and pay no BEGIN); any other request, and every
+    # command-line job, takes the write lock when it begins, so two gunicorn workers
+    # can never deadlock upgrading shared locks (SQLITE_BUSY).
     return not (has_request_context() and request.method in READ_METHODS)
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for writers."""
+    """WAL, a busy timeout, foreign keys, ``BEGIN IMMEDIATE`` for writers, autocommit reads."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -31,7 +32,8 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+        if _wants_write_lock():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def configure_engine(engine: Engine) -> None:

@@ -13,7 +13,8 @@ FAR_TIMES = ["1999-12-31T23:00:00+07:00", "2100-01-01T00:00:00+07:00", "0001-01-
              "9999-12-31T23:59:59+00:00", "2000-01-01T00:00:00+00:00"]
 BAD_TIMES = st.sampled_from(["2025-01-24T10:00:00", "2025-01-24", "24/01/2025", "", 17, *FAR_TIMES])
 GOOD_TEXT = st.one_of(st.text(min_size=1, max_size=30).filter(str.strip),
-                      st.sampled_from(["Nguyễn Văn An", "Nguye\u0302\u0303n Thị", "Đặng"]))
+                      st.sampled_from(["Nguyễn Văn An", "Nguye\u0302\u0303n Thị", "Đặng", "  An  ",
+                                       "\u0958" * 200, "\u0958" * 2100]))
 BAD = st.sampled_from([None, 5, "", "   ", "x" * 5000, [], {}, True, 3.0, "3", 0, 3651, -1])
 
 applicants = st.fixed_dictionaries(
@@ -40,8 +41,8 @@ valid_records = st.fixed_dictionaries(
               "steps": st.lists(steps, max_size=4)})
 PATHS = [("code",), ("procedure_code",), ("channel",), ("applicant",), ("agency_code",), ("status",), ("note",),
          ("accepted_at",), ("submitted_at",), ("time_limit",), ("time_limit", "value"), ("time_limit", "unit"),
-         ("time_limit", "colour"), ("steps",), ("applicant", "name"), ("applicant", "id_number"), ("applicant", "phone"),
-         ("applicant", "email"), ("applicant", "address"), ("applicant", "nickname"), ("colour",),
+         ("time_limit", "colour"), ("steps",), ("applicant", "name"), ("applicant", "id_number"),
+         ("applicant", "phone"), ("applicant", "email"), ("applicant", "address"), ("applicant", "nickname"), ("colour",),
          ("steps", 0, "action"), ("steps", 0, "at"), ("steps", 0, "result"), ("steps", 0, "handler"),
          ("steps", 0, "new_appointment_at"), ("steps", 0, "colour")]
 

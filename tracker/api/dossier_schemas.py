@@ -32,14 +32,26 @@ def _plausible_time(value: datetime) -> None:
         raise ma.ValidationError("Must be a time between the years 2000 and 2099.")
 
 
+class Text(ma.fields.String):
+    """Text stored in Unicode NFC without surrounding spaces; limits apply to the stored text.
+
+    Normalising before the validators run matters: NFC can lengthen a string (some
+    characters decompose), and a limit checked on the raw text would let through a
+    value the column cannot hold.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return nfc(super()._deserialize(value, attr, data, **kwargs))
+
+
 class ApplicantSchema(ma.Schema):
     """The applicant; text is stored in Unicode NFC, numbers without separators."""
 
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
+    name = Text(required=True, validate=ma.validate.Length(min=1, max=255))
     id_number = ma.fields.String(allow_none=True, validate=_check(validate_id_number))
     phone = ma.fields.String(allow_none=True, validate=_check(validate_phone))
-    email = ma.fields.String(allow_none=True, validate=_check(validate_email))
-    address = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
+    email = Text(allow_none=True, validate=_check(validate_email))
+    address = Text(allow_none=True, validate=ma.validate.Length(max=500))
 
     @ma.validates("name")
     def _name_not_blank(self, value, **_):
@@ -48,9 +60,6 @@ class ApplicantSchema(ma.Schema):
 
     @ma.post_load
     def _normalise(self, data, **_):
-        for key in ("name", "address", "email"):
-            if data.get(key) is not None:
-                data[key] = nfc(data[key])
         if data.get("id_number"):
             data["id_number"] = normalize_id_number(data["id_number"])
         if data.get("phone"):
@@ -59,7 +68,7 @@ class ApplicantSchema(ma.Schema):
 
 
 class ApplicantPatchSchema(ApplicantSchema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=255))
+    name = Text(validate=ma.validate.Length(min=1, max=255))
 
 
 class DossierCreateSchema(ma.Schema):
@@ -69,7 +78,7 @@ class DossierCreateSchema(ma.Schema):
     agency_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=32))
     status = ma.fields.String(load_default=Status.ACCEPTED.value,
                               validate=ma.validate.OneOf([Status.ACCEPTED.value, Status.REGISTERED.value]))
-    note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=4000))
+    note = Text(allow_none=True, validate=ma.validate.Length(max=4000))
     accepted_at = LocalDateTime(allow_none=True, validate=_plausible_time,
                                 metadata={"description": "Admins only, to load history."})
 
@@ -80,20 +89,15 @@ class DossierPatchSchema(ma.Schema):
 
 class StepCreateSchema(ma.Schema):
     action = ma.fields.String(required=True, validate=ma.validate.OneOf([a.value for a in Action]))
-    note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=4000))
-    public_note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=4000))
-    handler = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
-    to_agency_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=32))
+    note = Text(allow_none=True, validate=ma.validate.Length(max=4000))
+    public_note = Text(allow_none=True, validate=ma.validate.Length(max=4000))
+    handler = Text(allow_none=True, validate=ma.validate.Length(max=255))
+    to_agency_code = Text(allow_none=True, validate=ma.validate.Length(max=32))
     result = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["approved", "denied"]))
-    reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=4000))
+    reason = Text(allow_none=True, validate=ma.validate.Length(max=4000))
     new_appointment_at = LocalDateTime(allow_none=True, validate=_plausible_time)
     at = LocalDateTime(allow_none=True, validate=_plausible_time,
                        metadata={"description": "Admins only, to load history."})
-
-    @ma.post_load
-    def _normalise(self, data, **_):
-        return {k: (nfc(v) if isinstance(v, str) and k not in ("action", "result") else v)
-                for k, v in data.items()}
 
 
 class CodeNameSchema(ma.Schema):

@@ -54,7 +54,7 @@ def new(data):
     return dossier_view(dossier, language()), _headers(dossier)
 
 
-@bp.get("/<code>")
+@bp.get("/<path:code>")
 @roles_required(*STAFF)
 @bp.response(200, DossierSchema)
 def get(code):
@@ -63,7 +63,7 @@ def get(code):
     return dossier_view(dossier, language()), {"ETag": f'"{dossiers.etag(dossier)}"'}
 
 
-@bp.patch("/<code>")
+@bp.patch("/<path:code>")
 @roles_required(*WRITERS)
 @writes
 @bp.arguments(DossierPatchSchema)
@@ -78,7 +78,7 @@ def update(data, code):
     return dossier_view(dossier, language()), {"ETag": f'"{dossiers.etag(dossier)}"'}
 
 
-@bp.post("/<code>/steps")
+@bp.post("/<path:code>/steps")
 @roles_required(*WRITERS)
 @writes
 @bp.arguments(StepCreateSchema)
@@ -95,7 +95,7 @@ def new_step(data, code):
     return {"step": step_view(step, lang), "dossier": dossier_view(dossier, lang)}, _headers(dossier)
 
 
-@bp.get("/<code>/steps")
+@bp.get("/<path:code>/steps")
 @roles_required(*STAFF)
 @bp.response(200, StepSchema(many=True))
 def steps(code):

@@ -43,6 +43,15 @@ def _text(value, low: int, high: int, nullable: bool = True):
     return value
 
 
+def _nfc_text(value, low: int, high: int, nullable: bool = True):
+    """Like the schemas' ``Text``: normalised first, then measured."""
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        raise _Defer
+    return _text(nfc(value), low, high, nullable)
+
+
 def _time(value, nullable: bool = True) -> datetime | None:
     if value is None and nullable:
         return None
@@ -85,10 +94,10 @@ def _time_limit(value) -> dict:
 def _applicant(value) -> dict:
     if not isinstance(value, dict) or not value.keys() <= APPLICANT_KEYS or "name" not in value:
         raise _Defer
-    name = _text(value["name"], 1, 255, nullable=False)
+    name = _nfc_text(value["name"], 1, 255, nullable=False)
     if not name.strip():
         raise _Defer
-    out = {"name": nfc(name)}
+    out = {"name": name}
     if "id_number" in value:
         number = _checked(value["id_number"], validate_id_number)
         out["id_number"] = normalize_id_number(number) if number else number
@@ -96,11 +105,10 @@ def _applicant(value) -> dict:
         phone = _checked(value["phone"], validate_phone)
         out["phone"] = normalize_phone(phone) if phone else phone
     if "email" in value:
-        email = _checked(value["email"], validate_email)
-        out["email"] = nfc(email) if email is not None else None
+        email = value["email"]
+        out["email"] = _checked(nfc(email) if isinstance(email, str) else email, validate_email)
     if "address" in value:
-        address = _text(value["address"], 0, 500)
-        out["address"] = nfc(address) if address is not None else None
+        out["address"] = _nfc_text(value["address"], 0, 500)
     return out
 
 
@@ -110,8 +118,7 @@ def _step(value) -> dict:
     out = {"action": _one_of(value["action"], ACTIONS), "at": _time(value["at"], nullable=False)}
     for name, high in STEP_TEXT.items():
         if name in value:
-            text = _text(value[name], 0, high)
-            out[name] = nfc(text) if text is not None else None
+            out[name] = _nfc_text(value[name], 0, high)
     if "result" in value:
         out["result"] = None if value["result"] is None else _one_of(value["result"], ("approved", "denied"))
     if "new_appointment_at" in value:
@@ -137,7 +144,7 @@ def load_dossier(record: dict) -> dict | None:
         out["agency_code"] = _text(record.get("agency_code"), 0, 10**9, nullable=False)
         out["status"] = _one_of(record.get("status", Status.ACCEPTED.value), INTAKE_STATUSES)
         if "note" in record:
-            out["note"] = _text(record["note"], 0, 4000)
+            out["note"] = _nfc_text(record["note"], 0, 4000)
         for name in ("accepted_at", "submitted_at"):
             if name in record:
                 out[name] = _time(record[name])

@@ -1,10 +1,642 @@
-"""Statistics counters kept in step with each dossier change (filled in by the statistics module)."""
+"""Statistics: counters kept in step with every dossier change, and the reports read from them.
+
+**Keeping them.** ``on_created`` and ``on_step`` run inside the transaction that writes the
+dossier: they turn the step into per-day deltas (``tracker.domain.statistics.step_deltas``)
+and add them to the day, month and year cells of the dossier's receiving agency,
+procedure and channel (``tracker.models.statistics``). ``rebuild`` recomputes every cell
+by replaying every dossier's steps.
+
+**Reading them.** A report for the local days [from, to] needs, per group:
+
+- carried over = Σ (received − resolved − withdrawn) over every day before ``from``;
+- the flows = Σ received (by channel), resolved (by timeliness), withdrawn and
+  processing days over [from, to];
+- pending = carried over + received − resolved − withdrawn;
+- overdue = Σ of the overdue deltas up to the judging day, plus, when that day is
+  not a working day, Σ of the "overdue on days off" deltas (a running pause whose
+  deadline fell on its request day, see ``overdue_profile``).
+
+Each Σ is a few ranges of cells (years, months, days; ``range_cells``, and for the
+cumulative ones ``cumulative_cells``, which may take whole years and subtract the
+months and days after the day), so a yearly report reads a few rows per agency and
+channel whatever the number of dossiers: three grouped queries, and past periods never
+touch the dossier table.
+
+**What "judged at the end of ``to``" means.** For a period that ended before today,
+exactly that: each dossier's state after its steps of that day, judged at the last
+instant of the day. A period that reaches today or later is judged *now*: only the
+instants up to now have happened, and the rule book's test is about an instant, so a
+dossier due later today (working-hour limits) is still within its deadline, and one
+that will be overdue next month is not overdue yet. The counters hold the answer for
+the end of today; the few open working-hour dossiers whose answer differs now (due
+later today, found by the indexed deadline, or waiting for the applicant, found by
+the indexed status) are read from the dossier table in one small query
+(``_judged_now``). Flows in the future are simply those recorded so far (none).
+
+A dossier counts for the agency that received it (``agency_id``, its code's agency),
+whoever handles it later: received, resolved and pending then always add up.
+"""
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Callable, Iterable
 
-def on_created(dossier) -> None:
-    """Count a new dossier."""
+from flask import current_app
+from sqlalchemy import and_, case, delete, false, func, or_, select, text, union_all
+
+from tracker.domain import progress
+from tracker.domain import statistics as rules_of
+from tracker.domain.deadlines import HOURS, Deadlines, TimeLimit
+from tracker.domain.statistics import COLUMNS, Counters, Period
+from tracker.domain.statuses import CHANNEL_CODES, Channel, Status, channel_label, normalize_language
+from tracker.domain.workflow import PAUSED_STATUSES, PAUSING_ACTIONS, REGISTER, MissingFields, TransitionRefused
+from tracker.extensions import db
+from tracker.models import Agency, Dossier, Procedure, Step
+from tracker.models.statistics import StatAgencyCell, StatCell
+from tracker.models.types import utcnow
+from tracker.services.calendar import deadlines
+from tracker.services.errors import Invalid
+
+log = logging.getLogger(__name__)
+
+_fine = StatCell.__table__
+_coarse = StatAgencyCell.__table__
+_FINE_KEYS = ("grain", "start", "agency_id", "procedure_id", "channel")
+_COARSE_KEYS = ("grain", "start", "agency_id", "channel")
+_CHUNK = 500
+
+# -- keeping the counters -------------------------------------------------------------------------
 
 
-def on_step(dossier, before, after, at) -> None:
-    """Move the counters of a dossier by one step."""
+def on_created(dossier: Dossier) -> None:
+    """Count a new dossier: nothing until it is accepted, then its reception and deadline profile."""
+    if dossier.accepted_at is None:
+        return
+    from tracker.services.dossiers import clock_of  # that module calls this one
+
+    after = clock_of(dossier)
+    before = progress.DossierClock(status=Status.REGISTERED, limit=after.limit)
+    _record(dossier.agency_id, dossier.procedure_id, dossier.channel,
+            rules_of.step_deltas(before, after, dossier.accepted_at, deadlines()))
+
+
+def on_step(dossier: Dossier, before: progress.DossierClock, after: progress.DossierClock, at: datetime) -> None:
+    """Move the counters of a dossier by one step (``before`` and ``after`` are its clock around it)."""
+    if after.accepted_at is None:
+        return
+    _record(dossier.agency_id, dossier.procedure_id, dossier.channel,
+            rules_of.step_deltas(before, after, at, deadlines()))
+
+
+class _Accumulator:
+    """Deltas summed in memory per agency, procedure, channel and day, then written with upserts
+    to the day, month and year cells of both tables."""
+
+    def __init__(self):
+        self.days: dict[tuple, list[int]] = {}
+
+    def add(self, agency_id: int, procedure_id: int, channel: str, deltas: dict[date, list[int]]) -> None:
+        """Add one step's deltas (the vectors are taken over, not copied)."""
+        days = self.days
+        for day, row in deltas.items():
+            key = (agency_id, procedure_id, channel, day)
+            current = days.get(key)
+            if current is None:
+                days[key] = row
+            else:
+                for i, value in enumerate(row):
+                    current[i] += value
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def write(self) -> None:
+        """Add the sums to the tables and start again."""
+        fine: dict[tuple, list[int]] = {}
+        coarse: dict[tuple, list[int]] = {}
+        for (agency_id, procedure_id, channel, day), row in self.days.items():
+            if not any(row):
+                continue
+            for grain, start in (("d", day), ("m", day.replace(day=1)), ("y", date(day.year, 1, 1))):
+                for target, key in ((fine, (grain, start, agency_id, procedure_id, channel)),
+                                    (coarse, (grain, start, agency_id, channel))):
+                    current = target.get(key)
+                    if current is None:
+                        target[key] = row.copy()
+                    else:
+                        for i, value in enumerate(row):
+                            current[i] += value
+        _upsert(_fine, _FINE_KEYS, fine)
+        _upsert(_coarse, _COARSE_KEYS, coarse)
+        self.days = {}
+
+
+def _record(agency_id: int, procedure_id: int, channel: str, deltas: dict[date, list[int]]) -> None:
+    if not deltas:
+        return
+    cells = _Accumulator()
+    cells.add(agency_id, procedure_id, channel, deltas)
+    cells.write()
+
+
+_UPSERTS: dict[tuple[str, str], str] = {}
+
+
+def _upsert_sql(table, keys: tuple[str, ...], dialect) -> str:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET c = c + excluded.c`` for the driver, built once.
+
+    Written for the DBAPI directly: the rebuild sends millions of rows, and SQLAlchemy's
+    per-row parameter processing would cost more than the database's own work.
+    """
+    sql = _UPSERTS.get((dialect.name, table.name))
+    if sql is None:
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        columns = (*keys, *COLUMNS)
+        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))}) "
+               f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+               + ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in COLUMNS))
+        _UPSERTS[(dialect.name, table.name)] = sql
+    return sql
+
+
+def _upsert(table, keys: tuple[str, ...], cells: dict[tuple, list[int]]) -> None:
+    """Add each cell's deltas to its row, creating missing rows (one executemany per chunk).
+
+    Rows are written in key order, so that two transactions touching the same cells
+    lock them in the same order and cannot deadlock.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    # SQLite keeps dates as ISO text (as SQLAlchemy's Date does); PostgreSQL takes them as they are.
+    as_text = dialect.name == "sqlite"
+    rows = [(grain, start.isoformat() if as_text else start, *rest, *values)
+            for (grain, start, *rest), values in sorted(cells.items()) if any(values)]
+    sql = _upsert_sql(table, keys, dialect)
+    for i in range(0, len(rows), _CHUNK * 10):
+        connection.exec_driver_sql(sql, rows[i:i + _CHUNK * 10])
+
+
+# -- rebuilding -----------------------------------------------------------------------------------
+
+_STEP_FIELDS = ("note", "public_note", "reason", "result", "new_appointment_at", "handler")
+
+
+def replay_deltas(limit: TimeLimit, steps: Iterable, rules: Deadlines,
+                  payment_pauses: bool) -> Iterable[dict[date, list[int]]]:
+    """The deltas of each step of one dossier, replayed from its first step.
+
+    ``steps`` are rows with ``action``, ``at`` and the step fields. A step the rules
+    now refuse (data written around the state machine) is logged and skipped.
+    """
+    clock = progress.DossierClock(status=Status.REGISTERED, limit=limit)
+    for step in steps:
+        if step.action == REGISTER:
+            continue
+        before = object.__new__(progress.DossierClock)  # a shallow snapshot, cheaper than copy.copy
+        before.__dict__.update(clock.__dict__)
+        fields = {name: getattr(step, name) for name in _STEP_FIELDS if getattr(step, name) is not None}
+        try:
+            progress.apply(clock, step.action, step.at, rules, fields, payment_pauses=payment_pauses)
+        except (TransitionRefused, MissingFields, progress.BadAppointment, ValueError) as refused:
+            log.warning("rebuild-stats: skipped step %s at %s: %s", step.action, step.at, refused)
+            clock = before
+            continue
+        yield rules_of.step_deltas(before, clock, step.at, rules)
+
+
+def unpaused_deltas(row, rules: Deadlines) -> Iterable[dict[date, list[int]]]:
+    """The deltas of a dossier that never waited for the applicant, from its row alone.
+
+    Without a pause its deadline never moves after acceptance, so only two steps
+    change its counters: the acceptance and the finish (or withdrawal). They are
+    rebuilt from the row's times with the same rules a replay applies.
+    """
+    limit = TimeLimit(row.limit_value, row.limit_unit)
+    registered = progress.DossierClock(status=Status.REGISTERED, limit=limit)
+    accepted = progress.DossierClock(status=Status.ACCEPTED, limit=limit)
+    progress.accept(accepted, row.accepted_at, rules)
+    yield rules_of.step_deltas(registered, accepted, row.accepted_at, rules)
+    closed_at = row.finished_at or row.withdrawn_at
+    if closed_at is None:
+        return
+    closed = object.__new__(progress.DossierClock)
+    closed.__dict__.update(accepted.__dict__)
+    closed.status = row.status
+    if row.finished_at is not None:
+        closed.finished_at = row.finished_at
+        closed.timeliness = rules.timeliness(row.finished_at, accepted.due_at, limit, 0)
+    else:
+        closed.withdrawn_at = row.withdrawn_at
+    yield rules_of.step_deltas(accepted, closed, closed_at, rules)
+
+
+def rebuild(progress_callback: Callable[[int], None] | None = None, batch_cells: int = 200_000) -> int:
+    """Recompute every counter from the dossiers and their steps; returns how many dossiers counted.
+
+    Dossiers that never waited for the applicant are counted from their row (see
+    ``unpaused_deltas``); the others have their steps replayed. Works in the caller's
+    transaction, which commits. On PostgreSQL the counter tables are locked first:
+    steps recorded meanwhile wait, then add their deltas on top of the rebuilt
+    counters. ``progress_callback(n)`` is called as dossiers are done.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"LOCK TABLE {_fine.name}, {_coarse.name} IN EXCLUSIVE MODE"))
+    session.execute(delete(_fine))
+    session.execute(delete(_coarse))
+    rules = deadlines()
+    payment_pauses = current_app.config["TRACKER_PAYMENT_PAUSES"]
+    d, s = Dossier.__table__, Step.__table__
+    pausing = [str(action) for action in PAUSING_ACTIONS]
+    paused = set(session.scalars(select(s.c.dossier_id).where(s.c.action.in_(pausing)).distinct()))
+    cells = _Accumulator()
+    counted = 0
+
+    def done(count: int = 1) -> None:
+        nonlocal counted
+        counted += count
+        if progress_callback and counted % 1000 == 0:
+            progress_callback(1000)
+        if len(cells) > batch_cells:
+            cells.write()
+
+    rows = (select(d.c.id, d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.limit_value, d.c.limit_unit,
+                   d.c.status, d.c.accepted_at, d.c.finished_at, d.c.withdrawn_at)
+            .where(d.c.accepted_at.is_not(None)).order_by(d.c.agency_id, d.c.id)
+            .execution_options(yield_per=5000))
+    for row in session.execute(rows):
+        if row.id in paused:
+            continue
+        for deltas in unpaused_deltas(row, rules):
+            cells.add(row.agency_id, row.procedure_id, row.channel, deltas)
+        done()
+    steps = (select(d.c.id, d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.limit_value, d.c.limit_unit,
+                    s.c.action, s.c.at, *[s.c[name] for name in _STEP_FIELDS])
+             .join(s, s.c.dossier_id == d.c.id)
+             .where(d.c.accepted_at.is_not(None), d.c.id.in_(select(s.c.dossier_id).where(s.c.action.in_(pausing))))
+             .order_by(d.c.id, s.c.seq)
+             .execution_options(yield_per=5000))
+    pending: list = []
+
+    def replay(rows: list) -> None:
+        first = rows[0]
+        for deltas in replay_deltas(TimeLimit(first.limit_value, first.limit_unit), rows, rules, payment_pauses):
+            cells.add(first.agency_id, first.procedure_id, first.channel, deltas)
+        done()
+
+    for row in session.execute(steps):
+        if pending and row.id != pending[0].id:
+            replay(pending)
+            pending = []
+        pending.append(row)
+    if pending:
+        replay(pending)
+    cells.write()
+    if progress_callback and counted % 1000:
+        progress_callback(counted % 1000)
+    session.flush()
+    return counted
+
+
+# -- reports --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    """A report request whose values all exist (see ``resolve``)."""
+
+    period: Period
+    agency: Agency | None = None
+    procedure: Procedure | None = None
+    field: str | None = None
+    channel: str | None = None
+    group_by: str | None = None
+    min_resolved: int | None = None
+    lang: str = "vi"
+
+
+def resolve(args: dict, lang: str = "vi") -> Query:
+    """Turn parsed query arguments into a ``Query``; ``Invalid`` (422) for what does not exist.
+
+    ``args`` may hold ``period`` or ``from_`` and ``to`` (dates), ``agency``,
+    ``procedure``, ``field``, ``channel``, ``group_by`` and ``min_resolved``.
+    Without a period, the report covers the current year.
+    """
+    errors: dict[str, list[str]] = {}
+    period = None
+    try:
+        if args.get("period"):
+            if args.get("from_") or args.get("to"):
+                raise rules_of.PeriodError("period", "Give either period or from and to, not both.")
+            period = rules_of.parse_period(args["period"])
+        elif args.get("from_") or args.get("to"):
+            if not (args.get("from_") and args.get("to")):
+                missing = "to" if args.get("from_") else "from"
+                raise rules_of.PeriodError(missing, "Give both from and to (dates, YYYY-MM-DD).")
+            period = rules_of.explicit_period(args["from_"], args["to"])
+        else:
+            year = deadlines().local(utcnow()).year
+            period = Period(date(year, 1, 1), date(year, 12, 31))
+    except rules_of.PeriodError as bad:
+        errors[bad.field] = [bad.message]
+    query = Query(period=period, channel=args.get("channel"), group_by=args.get("group_by"),
+                  min_resolved=args.get("min_resolved"), lang=normalize_language(lang))
+    if args.get("agency"):
+        query.agency = db.session.scalar(select(Agency).where(Agency.code == args["agency"].strip()))
+        if query.agency is None:
+            errors["agency"] = [f"No agency has the code {args['agency']}."]
+    if args.get("procedure"):
+        query.procedure = db.session.scalar(select(Procedure).where(Procedure.code == args["procedure"].strip()))
+        if query.procedure is None:
+            errors["procedure"] = [f"No procedure has the code {args['procedure']}."]
+    if args.get("field"):
+        query.field = args["field"].strip()
+        if db.session.scalar(select(Procedure.id).where(Procedure.field == query.field).limit(1)) is None:
+            errors["field"] = [f"No procedure belongs to the field {query.field!r}."]
+    if query.channel is not None and query.channel not in {c.value for c in Channel}:
+        errors["channel"] = ["Must be one of: direct, online, postal."]
+    if query.group_by is not None and query.group_by not in rules_of.GROUP_BY:
+        errors["group_by"] = [f"Must be one of: {', '.join(rules_of.GROUP_BY)}."]
+    if (period is not None and query.group_by == "month"
+            and len(rules_of.month_periods(period)) > rules_of.MAX_MONTH_GROUPS):
+        errors["group_by"] = [f"Grouping by month covers at most {rules_of.MAX_MONTH_GROUPS} months."]
+    if errors:
+        raise Invalid(errors, "The statistics request names a period or a filter that does not exist.")
+    return query
+
+
+@dataclass
+class _Plan:
+    """How one report reads the cells: which table, which filters, which SQL expression is the group.
+
+    ``key`` is None without grouping; ``group_of`` maps a value of ``key`` (and, for the
+    open-dossier query, an agency id, procedure id or channel) to the group.
+    """
+
+    table: object
+    conditions: list
+    key: object | None
+    group_of: Callable[[object], object]
+    source: str | None = None  # the dossier column behind the key: agency, procedure or channel
+    constant: object | None = None  # the only group, when there is just one
+
+
+class _Tree:
+    """The agency tree, read once per report (a small table)."""
+
+    def __init__(self):
+        rows = db.session.execute(select(Agency.id, Agency.code, Agency.name, Agency.parent_id)).all()
+        self.by_id = {row.id: row for row in rows}
+        self.children: dict[int | None, list[int]] = defaultdict(list)
+        for row in rows:
+            self.children[row.parent_id].append(row.id)
+
+    def subtree(self, root: int) -> set[int]:
+        """The agency and every agency below it."""
+        found, todo = set(), [root]
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo.extend(self.children.get(current, ()))
+        return found
+
+    def group_of(self, root: int | None) -> dict[int, int]:
+        """Each agency's group: the child of ``root`` above it (``root`` itself for its own dossiers)."""
+        groups = {}
+        for agency_id in self.by_id:
+            current, seen = agency_id, set()
+            while True:
+                parent = self.by_id[current].parent_id
+                if current == root or parent == root or parent is None or parent in seen:
+                    break
+                seen.add(current)
+                current = parent
+            groups[agency_id] = current
+        return groups
+
+
+def _identity(key):
+    return key
+
+
+def _plan(query: Query, tree: _Tree) -> _Plan:
+    procedure_ids = None
+    if query.procedure is not None:
+        procedure_ids = {query.procedure.id}
+    if query.field is not None:
+        field_ids = set(db.session.scalars(select(Procedure.id).where(Procedure.field == query.field)))
+        procedure_ids = field_ids if procedure_ids is None else procedure_ids & field_ids
+    fine = procedure_ids is not None or query.group_by in ("procedure", "field")
+    table = _fine if fine else _coarse
+    conditions = []
+    scope = tree.subtree(query.agency.id) if query.agency is not None else None
+    if scope is not None and len(scope) < len(tree.by_id):
+        conditions.append(table.c.agency_id.in_(sorted(scope)))
+    if procedure_ids is not None:
+        conditions.append(table.c.procedure_id.in_(sorted(procedure_ids)) if procedure_ids else false())
+    if query.channel is not None:
+        conditions.append(table.c.channel == query.channel)
+    if query.group_by == "agency":
+        groups = tree.group_of(query.agency.id if query.agency else None)
+        inside = {a: g for a, g in groups.items() if scope is None or a in scope}
+        if len(set(inside.values())) == 1:
+            # One group (a city with a single top-level agency, or a leaf): nothing to split in SQL.
+            return _Plan(table, conditions, None, inside.get, "agency", next(iter(inside.values())))
+        # One row per agency (a few hundred at most), added up into the groups here.
+        return _Plan(table, conditions, table.c.agency_id, inside.get, "agency")
+    if query.group_by == "procedure":
+        return _Plan(table, conditions, table.c.procedure_id, _identity, "procedure")
+    if query.group_by == "field":
+        fields_of = dict(db.session.execute(select(Procedure.id, Procedure.field)).all())
+        return _Plan(table, conditions, table.c.procedure_id, fields_of.get, "procedure")
+    if query.group_by == "channel":
+        return _Plan(table, conditions, table.c.channel, _identity, "channel")
+    return _Plan(table, conditions, None, lambda key: None)
+
+
+def _in_range(table, first: date, last: date):
+    """The cells covering the days [first, last]."""
+    cells = rules_of.range_cells(first, last)
+    if not cells:
+        return false()
+    return or_(*[and_(table.c.grain == grain, table.c.start.between(lo, hi)) for grain, lo, hi in cells])
+
+
+def _cumulative(table, last: date):
+    """(condition, sign) for the cells whose signed sum covers every day up to ``last``."""
+    cells = rules_of.cumulative_cells(last)
+    condition = or_(*[and_(table.c.grain == grain, table.c.start.between(lo, hi)) for grain, lo, hi, _ in cells])
+    negative = [grain for grain, *_, sign in cells if sign < 0]
+    sign = case((table.c.grain.in_(negative), -1), else_=1) if negative else 1
+    return condition, sign
+
+
+def _grouped(plan: _Plan, condition, columns: list) -> list[tuple[object, list[int]]]:
+    """(group, sums) rows of ``columns`` over the cells matching ``condition``, grouped in SQL."""
+    keys = [plan.key.label("group_key")] if plan.key is not None else []
+    statement = select(*keys, *[func.sum(c) for c in columns]).where(condition, *plan.conditions)
+    if keys:
+        statement = statement.group_by(keys[0])
+    result = []
+    for row in db.session.execute(statement).all():
+        values = [int(v or 0) for v in row[len(keys):]]
+        if any(values):
+            result.append((plan.group_of(row[0]) if keys else plan.constant, values))
+    return result
+
+
+def _figures(plan: _Plan, period: Period, today: date, rules: Deadlines,
+             judged_now: dict | None) -> dict[object, Counters]:
+    """The counters of each group for one period (see the module docstring).
+
+    Three sums of cells: everything before ``from`` (carried over), the cells of
+    [from, to] (flows), and everything up to the judging day (overdue).
+    """
+    t = plan.table
+    result: dict[object, Counters] = defaultdict(Counters)
+    condition, sign = _cumulative(t, period.start - timedelta(days=1))
+    for key, (carried,) in _grouped(plan, condition, [(t.c.received - t.c.early - t.c.on_time - t.c.late
+                                                        - t.c.withdrawn) * sign]):
+        result[key].carried_over += carried
+    flows = [*[case((t.c.channel == channel, t.c.received), else_=0) for channel in ("online", "direct", "postal")],
+             t.c.early, t.c.on_time, t.c.late, t.c.withdrawn, t.c.processing_days]
+    for key, values in _grouped(plan, _in_range(t, period.start, period.end), flows):
+        counters = result[key]
+        counters.online += values[0]
+        counters.direct += values[1]
+        counters.postal += values[2]
+        counters.early += values[3]
+        counters.on_time += values[4]
+        counters.late += values[5]
+        counters.withdrawn += values[6]
+        counters.processing_days += values[7]
+    judged = rules_of.judge_day(period.end, today)
+    off = not rules.calendar.is_working_day(judged)
+    condition, sign = _cumulative(t, judged)
+    for key, (overdue, overdue_off) in _grouped(plan, condition, [t.c.overdue * sign, t.c.overdue_nonworking * sign]):
+        result[key].overdue += overdue + (overdue_off if off else 0)
+    if judged == today and judged_now:
+        for key, change in judged_now.items():
+            result[key].overdue += change
+    for counters in result.values():
+        counters.pending = (counters.carried_over + counters.online + counters.direct + counters.postal
+                            - counters.resolved_total - counters.withdrawn)
+    return result
+
+
+def _judged_now(query: Query, plan: _Plan, tree: _Tree, now: datetime, rules: Deadlines) -> dict:
+    """Per group, how many more (or fewer) dossiers are overdue now than at the end of today.
+
+    Only open dossiers with working-hour limits can differ: those due later today
+    (found by the indexed deadline; at most a day's worth) and those waiting for the
+    applicant (found by their indexed status; few). One small query on open dossiers.
+    """
+    d = Dossier.__table__
+    today = rules.local(now).date()
+    tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=rules.hours.tz)
+    columns = (d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.status, d.c.limit_value, d.c.limit_unit,
+               d.c.due_at, d.c.paused_at)
+    filters = [d.c.limit_unit == HOURS, d.c.due_at < tomorrow]
+    due_later_today = select(*columns).where(d.c.due_at >= now, d.c.paused_at.is_(None), *filters)
+    paused = select(*columns).where(d.c.status.in_(sorted(str(s) for s in PAUSED_STATUSES)),
+                                    d.c.paused_at.is_not(None), *filters)
+    # The report's filters are applied to these few rows here: in SQL they could lead the
+    # planner to a wider index (all the dossiers of an agency).
+    scope = tree.subtree(query.agency.id) if query.agency is not None else None
+    procedures = None
+    if query.procedure is not None:
+        procedures = {query.procedure.id}
+    if query.field is not None:
+        in_field = set(db.session.scalars(select(Procedure.id).where(Procedure.field == query.field)))
+        procedures = in_field if procedures is None else procedures & in_field
+    end_of_today = rules_of.end_of_day(today, rules.hours.tz)
+    changes: dict = defaultdict(int)
+    for row in db.session.execute(union_all(due_later_today, paused)):
+        if (row.status not in progress.OPEN or (scope is not None and row.agency_id not in scope)
+                or (procedures is not None and row.procedure_id not in procedures)
+                or (query.channel is not None and row.channel != query.channel)):
+            continue
+        clock = progress.DossierClock(status=row.status, limit=TimeLimit(row.limit_value, row.limit_unit),
+                                      due_at=row.due_at, paused_at=row.paused_at)
+        change = int(progress.is_overdue(clock, now, rules)) - int(progress.is_overdue(clock, end_of_today, rules))
+        if not change:
+            continue
+        source = {"agency": row.agency_id, "procedure": row.procedure_id, "channel": row.channel}.get(plan.source)
+        changes[plan.group_of(source) if plan.source is not None else None] += change
+    return changes
+
+
+_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+              "October", "November", "December")
+
+
+def _month_name(start: date, lang: str) -> str:
+    if lang == "en":
+        return f"{_EN_MONTHS[start.month - 1]} {start.year}"
+    return f"Tháng {start.month:02d}/{start.year}"
+
+
+def _group_labels(query: Query, tree: _Tree, keys: Iterable) -> list[tuple[object, str, str]]:
+    """(group key, public key, name) for each group, in display order."""
+    keys = [k for k in keys if k is not None]
+    if query.group_by == "agency":
+        rows = [tree.by_id[k] for k in keys]
+        return [(row.id, row.code, row.name) for row in sorted(rows, key=lambda r: r.code)]
+    if query.group_by == "procedure":
+        rows = db.session.execute(select(Procedure.id, Procedure.code, Procedure.name)
+                                  .where(Procedure.id.in_(keys))).all() if keys else []
+        return [(row.id, row.code, row.name) for row in sorted(rows, key=lambda r: r.code)]
+    if query.group_by == "field":
+        return [(k, k, k) for k in sorted(keys)]
+    if query.group_by == "channel":
+        return [(k, k, channel_label(k, query.lang)) for k in sorted(keys, key=lambda c: CHANNEL_CODES[Channel(c)])]
+    return []
+
+
+def report(query: Query, now: datetime | None = None) -> dict:
+    """The statistics of API.md: ``{period, filters, totals, groups}``.
+
+    Groups with nothing received (nothing carried over, received, resolved, pending or
+    withdrawn) are left out; with ``min_resolved``, so are groups that resolved fewer
+    dossiers (totals always cover every dossier the filters select).
+    """
+    now = now or utcnow()
+    rules = deadlines()
+    today = rules.local(now).date()
+    tree = _Tree()
+    plan = _plan(query, tree)
+    period = query.period
+    judged_now = _judged_now(query, plan, tree, now, rules) if period.end >= today else None
+    if query.group_by == "month":
+        totals = _figures(plan, period, today, rules, judged_now).get(None, Counters())
+        labelled = []
+        for month in rules_of.month_periods(period):
+            counters = _figures(plan, month, today, rules, judged_now if month.end >= today else None)
+            labelled.append((rules_of.month_key(month.start), _month_name(month.start, query.lang),
+                             counters.get(None, Counters())))
+    else:
+        figures = _figures(plan, period, today, rules, judged_now)
+        totals = Counters()
+        for counters in figures.values():
+            totals.add(counters)
+        labelled = [(public, name, figures[key]) for key, public, name in _group_labels(query, tree, figures)]
+    groups = []
+    for public, name, counters in labelled:
+        if counters.received_total == 0:
+            continue
+        if query.min_resolved is not None and counters.resolved_total < query.min_resolved:
+            continue
+        groups.append({"key": public, "name": name, **counters.as_dict()})
+    return {
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
+        "filters": {"agency": query.agency.code if query.agency else None,
+                    "procedure": query.procedure.code if query.procedure else None,
+                    "field": query.field, "channel": query.channel, "group_by": query.group_by,
+                    "min_resolved": query.min_resolved},
+        "totals": totals.as_dict(),
+        "groups": groups,
+    }

@@ -1,0 +1,198 @@
+"""A brute-force reference for the public statistics, computed straight from dossiers and steps.
+
+Nothing here is shared with the production aggregation (no counters, no cells, no
+profiles): each dossier's steps are replayed with ``progress.apply`` and every
+counter of DOMAIN.md ("Statistics") is evaluated from its definition, dossier by
+dossier. Pending dossiers are judged at ``min(end of to, now)`` by replaying the
+steps recorded up to that instant and asking ``progress.is_overdue``.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.domain import progress
+from tracker.domain.deadlines import TimeLimit
+from tracker.domain.statuses import CHANNEL_CODES, Channel, Status, channel_label
+from tracker.extensions import db
+from tracker.models import Agency, Dossier, Procedure, Step
+from tracker.services.calendar import deadlines
+
+
+@dataclass
+class Replayed:
+    """One dossier and the clock after each of its steps."""
+
+    agency_id: int
+    procedure_code: str
+    procedure_name: str
+    field: str
+    channel: str
+    states: list[tuple[datetime, progress.DossierClock]] = field(default_factory=list)
+
+    @property
+    def final(self) -> progress.DossierClock | None:
+        return self.states[-1][1] if self.states else None
+
+    def state_at(self, instant: datetime) -> progress.DossierClock | None:
+        """The clock after every step recorded at or before ``instant``."""
+        found = None
+        for at, clock in self.states:
+            if at <= instant:
+                found = clock
+        return found
+
+
+def load() -> tuple[list[Replayed], dict[int, Agency]]:
+    """Replay every dossier of the database (inside an app context)."""
+    rules = deadlines()
+    payment_pauses = current_app.config["TRACKER_PAYMENT_PAUSES"]
+    agencies = {a.id: a for a in db.session.scalars(select(Agency))}
+    procedures = {p.id: p for p in db.session.scalars(select(Procedure))}
+    result = []
+    for dossier in db.session.scalars(select(Dossier).order_by(Dossier.id)):
+        procedure = procedures[dossier.procedure_id]
+        replayed = Replayed(dossier.agency_id, procedure.code, procedure.name, procedure.field, dossier.channel)
+        clock = progress.DossierClock(status=Status.REGISTERED, limit=TimeLimit(dossier.limit_value, dossier.limit_unit))
+        steps = db.session.scalars(select(Step).where(Step.dossier_id == dossier.id).order_by(Step.seq))
+        for step in steps:
+            if step.action == "register":
+                continue
+            fields = {k: getattr(step, k) for k in ("reason", "result", "note", "public_note", "new_appointment_at")
+                      if getattr(step, k) is not None}
+            progress.apply(clock, step.action, step.at, rules, fields, payment_pauses=payment_pauses)
+            replayed.states.append((step.at, copy.deepcopy(clock)))
+        result.append(replayed)
+    return result, agencies
+
+
+def _empty() -> dict:
+    return {"carried_over": 0, "online": 0, "direct": 0, "postal": 0, "early": 0, "on_time": 0, "late": 0,
+            "pending": 0, "overdue": 0, "withdrawn": 0, "days": 0}
+
+
+def _counters(c: dict) -> dict:
+    resolved = c["early"] + c["on_time"] + c["late"]
+    within = c["pending"] - c["overdue"]
+    received = c["carried_over"] + c["online"] + c["direct"] + c["postal"]
+    good = c["early"] + c["on_time"]
+    return {
+        "received": {"total": received, "carried_over": c["carried_over"], "online": c["online"],
+                     "direct": c["direct"], "postal": c["postal"]},
+        "resolved": {"total": resolved, "early": c["early"], "on_time": c["on_time"], "late": c["late"]},
+        "pending": {"total": c["pending"], "within_deadline": within, "overdue": c["overdue"]},
+        "withdrawn": c["withdrawn"],
+        "on_time_rate": round(good / resolved, 4) if resolved else None,
+        "progress_rate": round((good + within) / (resolved + c["pending"]), 4) if resolved + c["pending"] else None,
+        "avg_processing_working_days": round(c["days"] / resolved, 2) if resolved else None,
+    }
+
+
+def _count(dossier: Replayed, start: date, end: date, now: datetime, c: dict) -> None:
+    """Add one dossier to the raw counts of the period [start, end], straight from the definitions."""
+    rules = deadlines()
+    final = dossier.final
+    if final is None or final.accepted_at is None:
+        return  # registered or not accepted: never counted
+
+    def day(value):
+        return rules.local(value).date() if value is not None else None
+
+    accepted, finished, withdrawn = day(final.accepted_at), day(final.finished_at), day(final.withdrawn_at)
+    if accepted < start and not ((finished and finished < start) or (withdrawn and withdrawn < start)):
+        c["carried_over"] += 1
+    if start <= accepted <= end:
+        c[dossier.channel] += 1
+    if finished and start <= finished <= end:
+        c[final.timeliness] += 1
+        c["days"] += rules.processing_working_days(final.effective_intake_at, final.finished_at, final.paused_days)
+    if withdrawn and start <= withdrawn <= end:
+        c["withdrawn"] += 1
+    if accepted <= end and not (finished and finished <= end) and not (withdrawn and withdrawn <= end):
+        c["pending"] += 1
+        tz = rules.hours.tz
+        end_of_to = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz) - timedelta(microseconds=1)
+        judged = min(end_of_to, now)
+        if progress.is_overdue(dossier.state_at(judged), judged, rules):
+            c["overdue"] += 1
+
+
+def _ancestors(agency_id: int, agencies: dict[int, Agency]) -> list[int]:
+    chain = [agency_id]
+    while agencies[chain[-1]].parent_id is not None:
+        chain.append(agencies[chain[-1]].parent_id)
+    return chain
+
+
+def report(dossiers: list[Replayed], agencies: dict[int, Agency], start: date, end: date, now: datetime,
+           agency: str | None = None, procedure: str | None = None, field: str | None = None,
+           channel: str | None = None, group_by: str | None = None, min_resolved: int | None = None,
+           lang: str = "vi") -> dict:
+    """``{totals, groups}`` as the public statistics should give them."""
+    by_code = {a.code: a for a in agencies.values()}
+    root = by_code[agency].id if agency else None
+    selected = []
+    for d in dossiers:
+        chain = _ancestors(d.agency_id, agencies)
+        if root is not None and root not in chain:
+            continue
+        if procedure and d.procedure_code != procedure:
+            continue
+        if field and d.field != field:
+            continue
+        if channel and d.channel != channel:
+            continue
+        selected.append((d, chain))
+    totals = _empty()
+    for d, _ in selected:
+        _count(d, start, end, now, totals)
+    groups: dict = {}
+    names: dict = {}
+    order: dict = {}
+    if group_by == "month":
+        first = start
+        while first <= end:
+            nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+            last = min(end, nxt - timedelta(days=1))
+            key = f"{first.year:04d}-{first.month:02d}"
+            c = groups.setdefault(key, _empty())
+            for d, _ in selected:
+                _count(d, first, last, now, c)
+            names[key] = (f"Tháng {first.month:02d}/{first.year}" if lang == "vi"
+                          else f"{first:%B} {first.year}")
+            order[key] = key
+            first = last + timedelta(days=1)
+    elif group_by:
+        for d, chain in selected:
+            if group_by == "agency":
+                # The child of the filtered agency above the receiving one (the filtered agency itself
+                # for what it received directly), or the top-level agency without a filter.
+                if root is None:
+                    group_id = chain[-1]
+                else:
+                    position = chain.index(root)
+                    group_id = chain[position - 1] if position > 0 else root
+                key, name = agencies[group_id].code, agencies[group_id].name
+                sort_key = key
+            elif group_by == "procedure":
+                key, name, sort_key = d.procedure_code, d.procedure_name, d.procedure_code
+            elif group_by == "field":
+                key, name, sort_key = d.field, d.field, d.field
+            else:
+                key, name = d.channel, channel_label(d.channel, lang)
+                sort_key = CHANNEL_CODES[Channel(d.channel)]
+            _count(d, start, end, now, groups.setdefault(key, _empty()))
+            names[key], order[key] = name, sort_key
+    result_groups = []
+    for key in sorted(groups, key=lambda k: order[k]):
+        counters = _counters(groups[key])
+        if counters["received"]["total"] == 0:
+            continue
+        if min_resolved is not None and counters["resolved"]["total"] < min_resolved:
+            continue
+        result_groups.append({"key": key, "name": names[key], **counters})
+    return {"totals": _counters(totals), "groups": result_groups}

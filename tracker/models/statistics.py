@@ -1,0 +1,53 @@
+"""Pre-aggregated statistics: counter deltas per day, month and year (see tracker.domain.statistics).
+
+Every step of every dossier adds its deltas, in the step's own transaction, to the
+cell of its day, of its month and of its year, in two tables: one per receiving
+agency, procedure and channel (for procedure and field reports), and a narrower one
+per agency and channel, which the common agency reports read. A report then reads a
+handful of cells rather than the dossiers (``tracker.domain.statistics.range_cells``).
+``flask tracker rebuild-stats`` recomputes both from the dossiers and their steps.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.extensions import db
+
+
+class _Counters:
+    """The delta columns (tracker.domain.statistics.COLUMNS)."""
+
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    early: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    processing_days: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_nonworking: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatCell(_Counters, db.Model):
+    """Deltas of one receiving agency, procedure and channel over one day (d), month (m) or year (y)."""
+
+    __tablename__ = "stat_cells"
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+    __table_args__ = (Index("ix_stat_cells_procedure", "procedure_id", "grain", "start"),)
+
+
+class StatAgencyCell(_Counters, db.Model):
+    """The same deltas summed over procedures: one receiving agency and channel per cell."""
+
+    __tablename__ = "stat_agency_cells"
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
