@@ -57,7 +57,8 @@ def _working(at: datetime) -> datetime:
 def dossiers(count: int, agency_rows: list[dict], procedure_rows: list[dict], rng: random.Random):
     """Dossier records with steps; codes are unique per agency and day."""
     now = datetime.now(timezone.utc).astimezone(TZ)
-    start = now - timedelta(days=730)
+    # Up to three days ago, so that the move past a weekend never lands in the future.
+    start = now - timedelta(days=733)
     counters: dict[tuple[str, str], int] = {}
     for n in range(count):
         day = start + timedelta(days=730 * n / count)
