@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import assert_problem
 from tracker.domain.calendar import OfficeHours, WorkingCalendar
 from tracker.domain.deadlines import DAYS, Deadlines, TimeLimit
+from tests.action_table import TABLE
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 RULES = Deadlines(WorkingCalendar(), OfficeHours.parse())
@@ -26,23 +27,6 @@ DOSSIER_FIELDS = {"code", "procedure", "agency", "channel", "status", "status_co
                   "submitted_at", "accepted_at", "effective_intake_at", "due_at", "appointment_at", "finished_at",
                   "returned_at", "result", "supplement_count", "timeliness", "overdue", "version", "steps"}
 
-# The actions table of DOMAIN.md, in its order (which is also the order of allowed_actions).
-TABLE = {
-    "accept": ({"registered"}, "accepted"),
-    "refuse_intake": ({"registered"}, "not_accepted"),
-    "process": ({"accepted", "processing"}, "processing"),
-    "request_supplement": ({"accepted", "processing"}, "supplement_requested"),
-    "receive_supplement": ({"supplement_requested"}, "processing"),
-    "request_payment": ({"processing"}, "payment_requested"),
-    "receive_payment": ({"payment_requested"}, "processing"),
-    "complete": ({"processing"}, "done"),
-    "stop": ({"accepted", "processing", "supplement_requested", "payment_requested"}, "stopped"),
-    "withdraw": ({"registered", "accepted", "processing", "supplement_requested", "payment_requested"},
-                 "withdrawn"),
-    "return_result": ({"done"}, "returned"),
-    "apologize": ({"accepted", "processing", "supplement_requested", "payment_requested"}, None),
-    "comment": (None, None),
-}
 STATUSES = {"registered": 1, "accepted": 2, "not_accepted": 3, "processing": 4, "supplement_requested": 5,
             "payment_requested": 6, "withdrawn": 7, "stopped": 8, "done": 9, "returned": 10}
 # How to reach each status from a fresh dossier (POST status, then steps).

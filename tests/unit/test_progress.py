@@ -14,6 +14,7 @@ from tracker.domain.calendar import OfficeHours, WorkingCalendar
 from tracker.domain.deadlines import DAYS, HOURS, Deadlines, TimeLimit
 from tracker.domain.progress import BadAppointment, DossierClock, apply, current_due, is_overdue
 from tracker.domain.workflow import MissingFields, TransitionRefused
+from tests.action_table import TABLE
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 UTC = timezone.utc
@@ -21,23 +22,6 @@ RULES = Deadlines(WorkingCalendar(), OfficeHours.parse())
 
 REFUSED = (TransitionRefused, MissingFields, BadAppointment)
 
-# The actions table of DOMAIN.md, written out independently of tracker.domain.workflow.
-TABLE = {
-    "accept": ({"registered"}, "accepted"),
-    "refuse_intake": ({"registered"}, "not_accepted"),
-    "process": ({"accepted", "processing"}, "processing"),
-    "request_supplement": ({"accepted", "processing"}, "supplement_requested"),
-    "receive_supplement": ({"supplement_requested"}, "processing"),
-    "request_payment": ({"processing"}, "payment_requested"),
-    "receive_payment": ({"payment_requested"}, "processing"),
-    "complete": ({"processing"}, "done"),
-    "stop": ({"accepted", "processing", "supplement_requested", "payment_requested"}, "stopped"),
-    "withdraw": ({"registered", "accepted", "processing", "supplement_requested", "payment_requested"},
-                 "withdrawn"),
-    "return_result": ({"done"}, "returned"),
-    "apologize": ({"accepted", "processing", "supplement_requested", "payment_requested"}, None),
-    "comment": (None, None),
-}
 ACTIONS = list(TABLE)
 
 
