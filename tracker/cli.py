@@ -134,7 +134,7 @@ def export_file(path, quiet):
 @tracker_cli.command("rebuild-stats")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def rebuild_stats(quiet):
-    """Recompute every statistics counter from the dossiers and their steps (after a calendar change)."""
+    """Recompute every statistics counter by replaying the dossiers' steps with today's calendar."""
     from sqlalchemy import func, select
     from tqdm import tqdm
 

@@ -358,10 +358,10 @@ def test_a_period_reaching_today_reads_only_open_dossiers(app, client, history):
 def test_rebuild_stats_command(app, client, history):
     before = [stats(client, period=p, group_by=g) for p in ("2025-02", "2025-Q1") for g in ("agency", "month")]
     with app.app_context():
-        from tracker.models.statistics import StatAgencyCell, StatCell
+        from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
 
-        db.session.execute(StatCell.__table__.delete())
-        db.session.execute(StatAgencyCell.__table__.delete())
+        for model in (StatCell, StatAgencyCell, StatProcedureCell):
+            db.session.execute(model.__table__.delete())
         db.session.commit()
     assert stats(client, period="2025-02")["totals"]["received"]["total"] == 0
     result = app.test_cli_runner().invoke(args=["tracker", "rebuild-stats"])

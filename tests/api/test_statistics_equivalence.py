@@ -27,7 +27,7 @@ from sqlalchemy import delete
 from tests import stats_reference as reference
 from tracker.extensions import db
 from tracker.models import Dossier, DossierCounter, Step
-from tracker.models.statistics import StatAgencyCell, StatCell
+from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AGENCIES = ["000.00.00.H57", "000.01.00.H57", "000.01.01.H57", "000.02.00.H57", "000.01.01.01.H57"]
@@ -83,7 +83,7 @@ def _set_up(factory):
 
 def _clear(app) -> None:
     with app.app_context():
-        for model in (Step, StatCell, StatAgencyCell, Dossier, DossierCounter):
+        for model in (Step, StatCell, StatAgencyCell, StatProcedureCell, Dossier, DossierCounter):
             db.session.execute(delete(model))
         db.session.commit()
 

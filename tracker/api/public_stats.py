@@ -300,4 +300,21 @@ def workbook(body: dict, lang: str) -> bytes:
     book.properties.created = book.properties.modified = datetime(2000, 1, 1)
     out = io.BytesIO()
     book.save(out)
+    return _without_timestamps(out.getvalue())
+
+
+def _without_timestamps(data: bytes) -> bytes:
+    """The same archive with every member dated 2000-01-01, so the file (and its ETag) is reproducible.
+
+    The zip format stamps each member with the time it was written; two requests a
+    second apart would otherwise give different bytes for the same figures.
+    """
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            fixed = zipfile.ZipInfo(member.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(member.filename))
     return out.getvalue()

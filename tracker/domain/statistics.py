@@ -10,7 +10,8 @@ Pure domain code (no Flask, no database), the rule book's "Statistics" section i
   (:func:`step_deltas`). Added up from the beginning of time to a day, the deltas give
   every cumulative figure of that day: dossiers open at its end, and how many of them
   were overdue at its end (:func:`overdue_profile`). The service stores them in
-  day, month and year cells (:func:`range_cells`) so that a report reads a few rows.
+  day, month and year cells (:func:`range_cells`, :func:`cumulative_cells`) so that a
+  report reads a few rows.
 
 Pending dossiers are judged at the end of ``to``: a dossier is overdue there when
 ``progress.is_overdue`` says so for the dossier's state after every step of that day or
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -393,8 +394,17 @@ class Counters:
 
     def add(self, other: "Counters") -> None:
         """Add another group's figures to these."""
-        for name in _COUNTER_FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.carried_over += other.carried_over
+        self.online += other.online
+        self.direct += other.direct
+        self.postal += other.postal
+        self.early += other.early
+        self.on_time += other.on_time
+        self.late += other.late
+        self.pending += other.pending
+        self.overdue += other.overdue
+        self.withdrawn += other.withdrawn
+        self.processing_days += other.processing_days
 
     @property
     def received_total(self) -> int:
@@ -417,20 +427,20 @@ class Counters:
         Rates are fractions rounded to 4 places, the mean processing time to 2; each is
         None when its denominator is zero.
         """
-        resolved = self.resolved_total
+        early, on_time, late, pending = self.early, self.on_time, self.late, self.pending
+        resolved, good, within = early + on_time + late, early + on_time, pending - self.overdue
         return {
-            "received": {"total": self.received_total, "carried_over": self.carried_over,
-                         "online": self.online, "direct": self.direct, "postal": self.postal},
-            "resolved": {"total": resolved, "early": self.early, "on_time": self.on_time, "late": self.late},
-            "pending": {"total": self.pending, "within_deadline": self.within_deadline, "overdue": self.overdue},
+            "received": {"total": self.carried_over + self.online + self.direct + self.postal,
+                         "carried_over": self.carried_over, "online": self.online, "direct": self.direct,
+                         "postal": self.postal},
+            "resolved": {"total": resolved, "early": early, "on_time": on_time, "late": late},
+            "pending": {"total": pending, "within_deadline": within, "overdue": self.overdue},
             "withdrawn": self.withdrawn,
-            "on_time_rate": rate(self.early + self.on_time, resolved, 4),
-            "progress_rate": rate(self.early + self.on_time + self.within_deadline, resolved + self.pending, 4),
+            "on_time_rate": rate(good, resolved, 4),
+            "progress_rate": rate(good + within, resolved + pending, 4),
             "avg_processing_working_days": rate(self.processing_days, resolved, 2),
         }
 
-
-_COUNTER_FIELDS = tuple(f.name for f in fields(Counters))
 
 #: The II.06a table: (path in COUNTERS, Vietnamese header, English header, kind).
 #: ``kind`` is "count", "rate" (a fraction shown as a percentage) or "days".

@@ -3,7 +3,7 @@ from tracker.models.reference import Agency, CalendarOverride, Procedure
 from tracker.models.people import RevokedToken, User
 from tracker.models.dossiers import Dossier, DossierCounter, Step
 from tracker.models.records import AuditHead, AuditRecord, IdempotencyKey
-from tracker.models.statistics import StatAgencyCell, StatCell
+from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
 
 __all__ = [
     "Agency", "AuditHead", "AuditRecord", "CalendarOverride", "Dossier", "DossierCounter",

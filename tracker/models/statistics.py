@@ -1,10 +1,11 @@
 """Pre-aggregated statistics: counter deltas per day, month and year (see tracker.domain.statistics).
 
 Every step of every dossier adds its deltas, in the step's own transaction, to the
-cell of its day, of its month and of its year, in two tables: one per receiving
-agency, procedure and channel (for procedure and field reports), and a narrower one
-per agency and channel, which the common agency reports read. A report then reads a
-handful of cells rather than the dossiers (``tracker.domain.statistics.range_cells``).
+cell of its day, of its month and of its year, in three tables: one per receiving
+agency, procedure and channel (any filter and grouping), and two narrower ones that
+the common reports read: per agency and channel (agency reports), and per procedure
+and channel (city-wide procedure and field reports). A report then reads a handful of
+cells rather than the dossiers (``tracker.domain.statistics.range_cells``).
 ``flask tracker rebuild-stats`` recomputes both from the dossiers and their steps.
 """
 from __future__ import annotations
@@ -50,4 +51,14 @@ class StatAgencyCell(_Counters, db.Model):
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     start: Mapped[date] = mapped_column(Date, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class StatProcedureCell(_Counters, db.Model):
+    """The same deltas summed over agencies: one procedure and channel per cell."""
+
+    __tablename__ = "stat_procedure_cells"
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)

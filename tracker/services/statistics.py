@@ -45,7 +45,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, false, func, or_, select, text, union_all
+from sqlalchemy import and_, case, delete, false, func, literal, or_, select, text, union_all
 
 from tracker.domain import progress
 from tracker.domain import statistics as rules_of
@@ -55,7 +55,7 @@ from tracker.domain.statuses import CHANNEL_CODES, Channel, Status, channel_labe
 from tracker.domain.workflow import PAUSED_STATUSES, PAUSING_ACTIONS, REGISTER, MissingFields, TransitionRefused
 from tracker.extensions import db
 from tracker.models import Agency, Dossier, Procedure, Step
-from tracker.models.statistics import StatAgencyCell, StatCell
+from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
 from tracker.models.types import utcnow
 from tracker.services.calendar import deadlines
 from tracker.services.errors import Invalid
@@ -64,8 +64,11 @@ log = logging.getLogger(__name__)
 
 _fine = StatCell.__table__
 _coarse = StatAgencyCell.__table__
+_by_procedure = StatProcedureCell.__table__
 _FINE_KEYS = ("grain", "start", "agency_id", "procedure_id", "channel")
 _COARSE_KEYS = ("grain", "start", "agency_id", "channel")
+_PROCEDURE_KEYS = ("grain", "start", "procedure_id", "channel")
+_TABLES = (_fine, _coarse, _by_procedure)
 _CHUNK = 500
 
 # -- keeping the counters -------------------------------------------------------------------------
@@ -117,12 +120,14 @@ class _Accumulator:
         """Add the sums to the tables and start again."""
         fine: dict[tuple, list[int]] = {}
         coarse: dict[tuple, list[int]] = {}
+        by_procedure: dict[tuple, list[int]] = {}
         for (agency_id, procedure_id, channel, day), row in self.days.items():
             if not any(row):
                 continue
             for grain, start in (("d", day), ("m", day.replace(day=1)), ("y", date(day.year, 1, 1))):
                 for target, key in ((fine, (grain, start, agency_id, procedure_id, channel)),
-                                    (coarse, (grain, start, agency_id, channel))):
+                                    (coarse, (grain, start, agency_id, channel)),
+                                    (by_procedure, (grain, start, procedure_id, channel))):
                     current = target.get(key)
                     if current is None:
                         target[key] = row.copy()
@@ -131,6 +136,7 @@ class _Accumulator:
                             current[i] += value
         _upsert(_fine, _FINE_KEYS, fine)
         _upsert(_coarse, _COARSE_KEYS, coarse)
+        _upsert(_by_procedure, _PROCEDURE_KEYS, by_procedure)
         self.days = {}
 
 
@@ -244,9 +250,9 @@ def rebuild(progress_callback: Callable[[int], None] | None = None, batch_cells:
     """
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"LOCK TABLE {_fine.name}, {_coarse.name} IN EXCLUSIVE MODE"))
-    session.execute(delete(_fine))
-    session.execute(delete(_coarse))
+        session.execute(text(f"LOCK TABLE {', '.join(t.name for t in _TABLES)} IN EXCLUSIVE MODE"))
+    for table in _TABLES:
+        session.execute(delete(table))
     rules = deadlines()
     payment_pauses = current_app.config["TRACKER_PAYMENT_PAUSES"]
     d, s = Dossier.__table__, Step.__table__
@@ -306,11 +312,14 @@ def rebuild(progress_callback: Callable[[int], None] | None = None, batch_cells:
 
 @dataclass
 class Query:
-    """A report request whose values all exist (see ``resolve``)."""
+    """A report request whose values all exist (see ``resolve``).
+
+    ``agency`` and ``procedure`` are rows with ``id``, ``code`` and ``name``.
+    """
 
     period: Period
-    agency: Agency | None = None
-    procedure: Procedure | None = None
+    agency: object | None = None
+    procedure: object | None = None
     field: str | None = None
     channel: str | None = None
     group_by: str | None = None
@@ -345,11 +354,13 @@ def resolve(args: dict, lang: str = "vi") -> Query:
     query = Query(period=period, channel=args.get("channel"), group_by=args.get("group_by"),
                   min_resolved=args.get("min_resolved"), lang=normalize_language(lang))
     if args.get("agency"):
-        query.agency = db.session.scalar(select(Agency).where(Agency.code == args["agency"].strip()))
+        query.agency = db.session.execute(select(Agency.id, Agency.code, Agency.name)
+                                          .where(Agency.code == args["agency"].strip())).first()
         if query.agency is None:
             errors["agency"] = [f"No agency has the code {args['agency']}."]
     if args.get("procedure"):
-        query.procedure = db.session.scalar(select(Procedure).where(Procedure.code == args["procedure"].strip()))
+        query.procedure = db.session.execute(select(Procedure.id, Procedure.code, Procedure.name)
+                                             .where(Procedure.code == args["procedure"].strip())).first()
         if query.procedure is None:
             errors["procedure"] = [f"No procedure has the code {args['procedure']}."]
     if args.get("field"):
@@ -430,8 +441,10 @@ def _plan(query: Query, tree: _Tree) -> _Plan:
     if query.field is not None:
         field_ids = set(db.session.scalars(select(Procedure.id).where(Procedure.field == query.field)))
         procedure_ids = field_ids if procedure_ids is None else procedure_ids & field_ids
-    fine = procedure_ids is not None or query.group_by in ("procedure", "field")
-    table = _fine if fine else _coarse
+    by_procedure = procedure_ids is not None or query.group_by in ("procedure", "field")
+    by_agency = query.agency is not None or query.group_by == "agency"
+    # The narrowest table that has every column the report filters or groups by.
+    table = (_fine if by_procedure and by_agency else _by_procedure if by_procedure else _coarse)
     conditions = []
     scope = tree.subtree(query.agency.id) if query.agency is not None else None
     if scope is not None and len(scope) < len(tree.by_id):
@@ -475,50 +488,56 @@ def _cumulative(table, last: date):
     return condition, sign
 
 
-def _grouped(plan: _Plan, condition, columns: list) -> list[tuple[object, list[int]]]:
-    """(group, sums) rows of ``columns`` over the cells matching ``condition``, grouped in SQL."""
-    keys = [plan.key.label("group_key")] if plan.key is not None else []
-    statement = select(*keys, *[func.sum(c) for c in columns]).where(condition, *plan.conditions)
-    if keys:
-        statement = statement.group_by(keys[0])
-    result = []
-    for row in db.session.execute(statement).all():
-        values = [int(v or 0) for v in row[len(keys):]]
-        if any(values):
-            result.append((plan.group_of(row[0]) if keys else plan.constant, values))
-    return result
+_WIDTH = 8  # values per row of the report query (the flows need eight)
+
+
+def _part(plan: _Plan, number: int, condition, columns: list):
+    """One grouped SELECT of the report query: (part, group key, sums padded to _WIDTH)."""
+    sums = [func.sum(c) for c in columns] + [literal(0)] * (_WIDTH - len(columns))
+    key = plan.key if plan.key is not None else literal(None)
+    statement = select(literal(number).label("part"), key.label("group_key"),
+                       *[value.label(f"v{i}") for i, value in enumerate(sums)]).where(condition, *plan.conditions)
+    return statement.group_by(plan.key) if plan.key is not None else statement
 
 
 def _figures(plan: _Plan, period: Period, today: date, rules: Deadlines,
              judged_now: dict | None) -> dict[object, Counters]:
     """The counters of each group for one period (see the module docstring).
 
-    Three sums of cells: everything before ``from`` (carried over), the cells of
-    [from, to] (flows), and everything up to the judging day (overdue).
+    One query of three grouped parts: the cells before ``from`` (carried over), the
+    cells of [from, to] (flows), and the cells up to the judging day (overdue).
     """
     t = plan.table
-    result: dict[object, Counters] = defaultdict(Counters)
-    condition, sign = _cumulative(t, period.start - timedelta(days=1))
-    for key, (carried,) in _grouped(plan, condition, [(t.c.received - t.c.early - t.c.on_time - t.c.late
-                                                        - t.c.withdrawn) * sign]):
-        result[key].carried_over += carried
+    judged = rules_of.judge_day(period.end, today)
+    carried_cells, carried_sign = _cumulative(t, period.start - timedelta(days=1))
+    overdue_cells, overdue_sign = _cumulative(t, judged)
     flows = [*[case((t.c.channel == channel, t.c.received), else_=0) for channel in ("online", "direct", "postal")],
              t.c.early, t.c.on_time, t.c.late, t.c.withdrawn, t.c.processing_days]
-    for key, values in _grouped(plan, _in_range(t, period.start, period.end), flows):
-        counters = result[key]
-        counters.online += values[0]
-        counters.direct += values[1]
-        counters.postal += values[2]
-        counters.early += values[3]
-        counters.on_time += values[4]
-        counters.late += values[5]
-        counters.withdrawn += values[6]
-        counters.processing_days += values[7]
-    judged = rules_of.judge_day(period.end, today)
+    statement = union_all(
+        _part(plan, 0, carried_cells, [(t.c.received - t.c.early - t.c.on_time - t.c.late - t.c.withdrawn)
+                                       * carried_sign]),
+        _part(plan, 1, _in_range(t, period.start, period.end), flows),
+        _part(plan, 2, overdue_cells, [t.c.overdue * overdue_sign, t.c.overdue_nonworking * overdue_sign]))
     off = not rules.calendar.is_working_day(judged)
-    condition, sign = _cumulative(t, judged)
-    for key, (overdue, overdue_off) in _grouped(plan, condition, [t.c.overdue * sign, t.c.overdue_nonworking * sign]):
-        result[key].overdue += overdue + (overdue_off if off else 0)
+    result: dict[object, Counters] = defaultdict(Counters)
+    for part, key, *values in db.session.execute(statement).all():
+        values = [int(v or 0) for v in values]
+        if not any(values):
+            continue
+        counters = result[plan.group_of(key) if plan.key is not None else plan.constant]
+        if part == 0:
+            counters.carried_over += values[0]
+        elif part == 1:
+            counters.online += values[0]
+            counters.direct += values[1]
+            counters.postal += values[2]
+            counters.early += values[3]
+            counters.on_time += values[4]
+            counters.late += values[5]
+            counters.withdrawn += values[6]
+            counters.processing_days += values[7]
+        else:
+            counters.overdue += values[0] + (values[1] if off else 0)
     if judged == today and judged_now:
         for key, change in judged_now.items():
             result[key].overdue += change
