@@ -1,7 +1,6 @@
 """A person on a phone looks up a dossier in a real Chromium (Playwright, Debian's chromium)."""
 from __future__ import annotations
 
-import shutil
 import threading
 from urllib.parse import urlsplit
 
@@ -9,12 +8,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from tracker.domain.people import mask_name
+from tests.browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture
@@ -43,18 +40,6 @@ def dossier(client, city, auth) -> str:
         "note": "Kiểm tra lại bản sao giấy khai sinh", "handler": "Lê Văn Tám"})
     assert step.status_code == 201, step.get_data(as_text=True)
     return code
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is required: apt-get install -y chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

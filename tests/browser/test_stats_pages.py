@@ -7,7 +7,6 @@ TRACKER_CORS_ORIGINS, and a third one that is not listed.
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -19,12 +18,10 @@ from werkzeug.wrappers import Request, Response
 
 from tests.conftest import Auth, Factory
 from tracker.domain.statistics import II06A_COLUMNS
+from tests.browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PHONE = {"width": 360, "height": 740}
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ROOT, DEPT, SUB, OTHER = "000.00.00.H57", "000.01.00.H57", "000.01.01.H57", "000.02.00.H57"
 
@@ -113,18 +110,6 @@ def portals(make_app):
     yield served.origin, listed.origin, unlisted.origin
     for server in (served, listed, unlisted):
         server.stop()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is required: apt-get install -y chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
