@@ -24,9 +24,19 @@ IDEMPOTENCY = {"parameters": [{"in": "header", "name": "Idempotency-Key", "requi
                                "description": "Retries with the same key and body replay the first answer."}]}
 
 
+def _etag(dossier) -> dict:
+    return {"ETag": f'"{dossiers.etag(dossier)}"'}
+
+
 def _headers(dossier) -> dict:
-    return {"ETag": f'"{dossiers.etag(dossier)}"',
-            "Location": url_for("dossiers.get", code=dossier.code)}
+    return _etag(dossier) | {"Location": url_for("dossiers.get", code=dossier.code)}
+
+
+def _for_write(code: str):
+    """The dossier, locked for this transaction, if ``If-Match`` still names its version."""
+    dossier = dossiers.visible(current_user, code, for_update=True)
+    dossiers.check_version(dossier, request.if_match)
+    return dossier
 
 
 @bp.get("")
@@ -60,7 +70,7 @@ def new(data):
 def get(code):
     """One dossier with its applicant and steps."""
     dossier = dossiers.visible(current_user, code)
-    return dossier_view(dossier, language()), {"ETag": f'"{dossiers.etag(dossier)}"'}
+    return dossier_view(dossier, language()), _etag(dossier)
 
 
 @bp.patch("/<path:code>")
@@ -72,10 +82,9 @@ def get(code):
 @bp.doc(**IF_MATCH)
 def update(data, code):
     """Correct the applicant's details."""
-    dossier = dossiers.visible(current_user, code, for_update=True)
-    dossiers.check_version(dossier, request.if_match)
+    dossier = _for_write(code)
     dossiers.correct_applicant(actor(), dossier, data["applicant"])
-    return dossier_view(dossier, language()), {"ETag": f'"{dossiers.etag(dossier)}"'}
+    return dossier_view(dossier, language()), _etag(dossier)
 
 
 @bp.post("/<path:code>/steps")
@@ -88,8 +97,7 @@ def update(data, code):
 @bp.doc(parameters=IF_MATCH["parameters"] + IDEMPOTENCY["parameters"])
 def new_step(data, code):
     """Append a processing step; the dossier's status and dates follow."""
-    dossier = dossiers.visible(current_user, code, for_update=True)
-    dossiers.check_version(dossier, request.if_match)
+    dossier = _for_write(code)
     step = dossiers.append_step(actor(), dossier, data)
     lang = language()
     return {"step": step_view(step, lang), "dossier": dossier_view(dossier, lang)}, _headers(dossier)

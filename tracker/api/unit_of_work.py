@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 from functools import wraps
 
-from flask import Response, request
+from flask import Response, make_response, request
 from flask_jwt_extended import current_user, get_current_user
 from flask_smorest import abort
 from sqlalchemy import delete, select
@@ -89,7 +89,6 @@ def _run_once(view, args, kwargs, key: str | None):
             return None
     response = view(*args, **kwargs)
     if not isinstance(response, Response):
-        from flask import make_response
         response = make_response(response)
     if response.status_code >= 400:
         db.session.rollback()

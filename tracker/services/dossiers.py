@@ -249,12 +249,12 @@ def list_query(user, filters: dict):
         query = query.where(or_(Dossier.code.contains(normalize_dossier_code(text), autoescape=True),
                                 Dossier.applicant_name_folded.contains(fold(text), autoescape=True)))
     if filters.get("overdue") is not None:
-        condition = _overdue_condition(query)
+        condition = _overdue_condition()
         query = query.where(condition if filters["overdue"] else ~condition)
     return query
 
 
-def _overdue_condition(query):
+def _overdue_condition():
     """SQL for "overdue now": past the deadline, with running pauses judged in Python."""
     now = utcnow()
     rules = deadlines()
