@@ -396,3 +396,15 @@ def test_documented_in_openapi(client):
     schema = spec["paths"]["/api/v1/public/stats"]["get"]["responses"]["200"]["content"]["application/json"]
     assert schema["schema"]
     assert "text/csv" in spec["paths"]["/api/v1/public/stats.csv"]["get"]["responses"]["200"]["content"]
+
+
+def test_xlsx_bytes_do_not_depend_on_the_clock(client, history):
+    import time
+
+    query = {"period": "2025-02", "group_by": "channel"}
+    first = client.get("/api/v1/public/stats.xlsx", query_string=query)
+    time.sleep(2.1)  # past the zip format's two-second resolution and openpyxl's save-time stamp
+    second = client.get("/api/v1/public/stats.xlsx", query_string=query)
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert first.headers["ETag"] == second.headers["ETag"]

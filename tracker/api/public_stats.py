@@ -306,9 +306,11 @@ def workbook(body: dict, lang: str) -> bytes:
 def _without_timestamps(data: bytes) -> bytes:
     """The same archive with every member dated 2000-01-01, so the file (and its ETag) is reproducible.
 
-    The zip format stamps each member with the time it was written; two requests a
-    second apart would otherwise give different bytes for the same figures.
+    The zip format stamps each member with the time it was written, and openpyxl
+    stamps the document's "modified" property with the time of saving; two requests
+    a second apart would otherwise give different bytes for the same figures.
     """
+    import re
     import zipfile
 
     out = io.BytesIO()
@@ -316,5 +318,8 @@ def _without_timestamps(data: bytes) -> bytes:
         for member in source.infolist():
             fixed = zipfile.ZipInfo(member.filename, date_time=(2000, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(member.filename))
+            content = source.read(member.filename)
+            if member.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", content)
+            target.writestr(fixed, content)
     return out.getvalue()
