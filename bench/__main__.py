@@ -3,7 +3,8 @@
     python -m bench [--dossiers 1000000] [--seconds 15] [--workdir bench/results]
 
 1. Generates a city's history (bench.generate) and imports it into a fresh
-   SQLite database with ``flask tracker import``: time and dossiers per second.
+   SQLite database with ``flask tracker import``: time and dossiers per second
+   (with ``--import-baseline``, also in one process without workers, to compare).
 2. Serves the app and the bare baseline (bench.baseline) with gunicorn, the
    same number of workers each, and loads both with the same random codes:
    requests per second and the ratio (the budget is 70% or more).
@@ -77,14 +78,24 @@ def prepare(args, env: dict) -> Path:
         run([PYTHON, "-m", "bench.generate", str(data), "--dossiers", str(args.dossiers)], env)
     if database.exists() and args.reuse:
         return database
-    for leftover in work.glob(database.name + "*"):
+    print(f"importing {data.name} ({data.stat().st_size / 1e6:.0f} MB) ...", flush=True)
+    seconds = import_into(database, data, env)
+    print(f"IMPORT  {args.dossiers} dossiers in {seconds:.0f} s = {args.dossiers / seconds:.0f} dossiers/s "
+          f"(budget: a few minutes for a million)", flush=True)
+    if args.import_baseline:
+        single = import_into(work / f"city-{args.dossiers}-single.db", data, env, "--workers", "0")
+        print(f"IMPORT  baseline, one process: {single:.0f} s = {args.dossiers / single:.0f} dossiers/s; "
+              f"with workers {single / seconds:.1f} times faster", flush=True)
+    return database
+
+
+def import_into(database: Path, data: Path, env: dict, *options: str) -> float:
+    """Import ``data`` into a new SQLite database; the seconds it took."""
+    for leftover in database.parent.glob(database.name + "*"):
         leftover.unlink()
     env = {**env, "TRACKER_DATABASE_URL": f"sqlite:///{database}"}
     run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
-    print(f"importing {data.name} ({data.stat().st_size / 1e6:.0f} MB) ...", flush=True)
-    seconds = run([str(BIN / "flask"), "--app", "wsgi", "tracker", "import", str(data)], env)
-    print(f"IMPORT  {args.dossiers} dossiers in {seconds:.0f} s = {args.dossiers / seconds:.0f} dossiers/s")
-    return database
+    return run([str(BIN / "flask"), "--app", "wsgi", "tracker", "import", str(data), *options], env)
 
 
 def lookup(args, env: dict, database: Path) -> None:
@@ -129,6 +140,8 @@ def main() -> None:
     parser.add_argument("--stats-requests", type=int, default=200)
     parser.add_argument("--workdir", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--reuse", action="store_true", help="Keep an already imported database.")
+    parser.add_argument("--import-baseline", action="store_true",
+                        help="Also import the file in one process (no workers), to compare.")
     args = parser.parse_args()
     env = {**os.environ, "TRACKER_INSTANCE_DIR": str(Path(args.workdir) / "instance"),
            "TRACKER_RATELIMIT_PUBLIC": "100000000/second", "TRACKER_SECRET_KEY": "bench-" + "x" * 40,

@@ -86,18 +86,21 @@ def audit_verify():
 @tracker_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def import_file(path, quiet):
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Processes preparing dossier lines (0: none, all in this one); one per CPU by default.")
+def import_file(path, quiet, workers):
     """Import agencies, procedures and dossiers from a JSON Lines file (see the README)."""
     import os
 
     from tqdm import tqdm
 
     from tracker.services.audit import Actor
-    from tracker.services.transfer import import_lines
+    from tracker.services.importer import import_lines
 
     with open(path, "rb") as handle, tqdm(total=os.path.getsize(path), unit="B", unit_scale=True,
                                           desc="import", disable=quiet) as bar:
-        report = import_lines(handle, Actor(ip="cli"), source=os.path.basename(path), advance=bar.update)
+        report = import_lines(handle, Actor(ip="cli"), source=os.path.basename(path), advance=bar.update,
+                              workers=workers)
     for number, reason in report.errors[:1000]:
         click.echo(f"line {number}: {reason}", err=True)
     if len(report.errors) > 1000:

@@ -50,6 +50,9 @@ def from_environment() -> dict:
         "TRACKER_INTAKE_CUTOFF": os.environ.get("TRACKER_INTAKE_CUTOFF", "15:00"),
         "TRACKER_OFFICE_HOURS": os.environ.get("TRACKER_OFFICE_HOURS", "07:30-11:30,13:30-17:00"),
         "TRACKER_PAYMENT_PAUSES": _flag("TRACKER_PAYMENT_PAUSES", True),
+        # Processes preparing dossier lines during an import; unset means one per CPU.
+        "TRACKER_IMPORT_WORKERS": (int(os.environ["TRACKER_IMPORT_WORKERS"])
+                                   if os.environ.get("TRACKER_IMPORT_WORKERS", "").strip() else None),
         "TRACKER_CORS_ORIGINS": [
             o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip()
         ],

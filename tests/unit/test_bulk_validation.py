@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.services.bulk_validation import load_dossier
-from tracker.services.transfer import dossier_loader
+from tracker.services.import_records import dossier_loader
 
 GOOD_TIMES = st.sampled_from(["2025-01-24T10:00:00+07:00", "2025-01-24T03:00:00+00:00",
                                "2025-01-24T10:00:00.123456+07:00", "2025-01-24T10:00:00Z"])

@@ -36,7 +36,7 @@ __all__ = [
     "MIN_YEAR", "MAX_YEAR", "MAX_MONTH_GROUPS", "PeriodError", "Period", "parse_period", "explicit_period",
     "month_periods", "month_key", "range_cells", "cumulative_cells", "CUMULATIVE_START", "end_of_day", "judge_day",
     "COLUMNS", "RECEIVED", "EARLY_COL", "ON_TIME_COL", "LATE_COL", "WITHDRAWN", "PROCESSING_DAYS",
-    "OVERDUE", "OVERDUE_NONWORKING", "FLOW_COLUMNS", "overdue_profile", "step_deltas", "Counters",
+    "OVERDUE", "OVERDUE_NONWORKING", "FLOW_COLUMNS", "overdue_profile", "step_deltas", "accumulate", "Counters",
     "rate", "II06A_COLUMNS", "GROUP_BY",
 ]
 
@@ -247,6 +247,16 @@ RECEIVED, EARLY_COL, ON_TIME_COL, LATE_COL, WITHDRAWN, PROCESSING_DAYS, OVERDUE,
 #: Columns that count events of a day (summed over a period); the rest are summed up to a day.
 FLOW_COLUMNS = COLUMNS[:6]
 _TIMELINESS_COLUMN = {EARLY: EARLY_COL, ON_TIME: ON_TIME_COL, LATE: LATE_COL}
+
+def accumulate(sums: dict, key, vector: list[int]) -> None:
+    """Add a delta vector into ``sums[key]``; a new key takes the vector over (it is not copied)."""
+    current = sums.get(key)
+    if current is None:
+        sums[key] = vector
+    else:
+        for i, value in enumerate(vector):
+            current[i] += value
+
 
 def _add(deltas: dict[date, int], day: date, amount: int) -> None:
     if amount:

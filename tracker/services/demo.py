@@ -4,7 +4,7 @@ The data is generated from a fixed seed, so every demo database looks alike, and
 only into an empty database: seeding twice changes nothing. The dossiers'
 histories are generated in memory (each step checked by the same state machine
 and deadline rules as the API) and loaded by the importer, which validates them
-again, writes them in bulk, rebuilds the statistics and audits the load once:
+again, writes them in bulk, counts them in the statistics and audits the load once:
 a few seconds rather than a few thousand audited requests.
 """
 from __future__ import annotations
@@ -105,7 +105,7 @@ def is_empty() -> bool:
 
 def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
     """Create the demo city; returns a summary line for the operator (nothing when not empty)."""
-    from tracker.services.transfer import import_lines  # it imports the API schemas
+    from tracker.services.importer import import_lines  # it imports the API schemas
 
     if not is_empty():
         return "The database already has data: the demo was not loaded."
