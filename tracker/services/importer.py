@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.api.agencies import AgencySchema
 from tracker.api.calendar import OverrideSchema
@@ -104,6 +105,10 @@ class _Importer:
         self.batch: list = []
         self.seen: set[str] = set()
         self.rebuild = False  # an override arrived after dossiers it may concern
+        # Into a database without dossiers, only codes repeated in the file could collide, and
+        # ``seen`` catches those; one created meanwhile through the API trips the unique code
+        # and the batch is written again, looking codes up as into any other database.
+        self.look_up = self.writer.any_dossier()
 
     def dossier(self, number: int, line: bytes | str) -> None:
         """Queue a dossier line."""
@@ -178,17 +183,28 @@ class _Importer:
         batch, self.batch = self.batch, []
         if not batch:
             return
-        present = self.writer.existing([dossier.code for dossier in batch])
-        fresh = [dossier for dossier in batch if dossier.code not in present]
-        self.writer.write(fresh)
-        if len(self.cells) > CELL_LIMIT:
-            self.cells.write()
-        db.session.commit()
+        try:
+            fresh = self._insert(batch)
+        except IntegrityError:
+            if self.look_up:
+                raise
+            db.session.rollback()  # a dossier created meanwhile has one of these codes
+            self.look_up = True
+            fresh = self._insert(batch)
         for dossier in fresh:
             self.cells.add(*dossier.cell, dossier.deltas)
         self.report.skipped["dossier"] += len(batch) - len(fresh)
         self.report.added["dossier"] += len(fresh)
         gc.collect(1)
+
+    def _insert(self, batch: list) -> list:
+        present = self.writer.existing([dossier.code for dossier in batch]) if self.look_up else set()
+        fresh = [dossier for dossier in batch if dossier.code not in present]
+        self.writer.write(fresh)
+        if len(self.cells) > CELL_LIMIT:
+            self.cells.write()
+        db.session.commit()
+        return fresh
 
     def _reference_record(self, kind: str, record: dict) -> bool:
         loader, exists, create, key = {
