@@ -1,9 +1,12 @@
 """Engine set-up per database: SQLite pragmas and write transactions that lock up front."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from flask import has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -40,6 +43,28 @@ def configure_engine(engine: Engine) -> None:
     """Apply the per-dialect settings to a freshly created engine."""
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
+
+
+def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert many rows already in the driver's types, in the connection's transaction.
+
+    PostgreSQL takes them with ``COPY`` (several times faster than inserts), SQLite with
+    ``executemany``. A broken constraint is raised as SQLAlchemy's ``IntegrityError`` either way.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})", rows)
+        return
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except connection.dialect.loaded_dbapi.IntegrityError as error:
+        raise IntegrityError(statement, None, error) from error
 
 
 def render_item(type_, obj, autogen_context):

@@ -9,12 +9,12 @@ with ``executemany``, PostgreSQL with ``COPY``.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Callable, Sequence
+from typing import Callable
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tracker.database import bulk_insert
 from tracker.services.codes import reserve_numbers
 from tracker.services.import_records import DOSSIER_COLUMNS, STEP_COLUMNS, PreparedDossier
 
@@ -39,28 +39,10 @@ class DossierWriter:
     def __init__(self, session: Session):
         self.session = session
         self.dialect = session.get_bind().dialect
-        self.marker = "?" if self.dialect.paramstyle == "qmark" else "%s"
-        self.dossier_sql = self._insert("dossiers", ("id", *DOSSIER_COLUMNS))
-        self.step_sql = self._insert("steps", ("dossier_id", *STEP_COLUMNS))
         if self.dialect.name == "sqlite":
             # Index pages of a million codes and names do not fit SQLite's default 2 MB cache;
             # missing it makes each insert read and rewrite pages (a per-connection setting).
             session.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
-
-    def _insert(self, table: str, columns: Sequence[str]) -> str:
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([self.marker] * len(columns))})"
-
-    def _copy(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-        """PostgreSQL's COPY, several times faster than inserts, in the session's transaction."""
-        driver = self.session.connection().connection.driver_connection
-        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        try:
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except self.dialect.loaded_dbapi.IntegrityError as error:
-            # As SQLAlchemy reports it for its own statements, so that callers catch one kind.
-            raise IntegrityError(statement, None, error) from error
 
     def existing(self, codes: list[str]) -> set[str]:
         """Which of these codes a dossier already has."""
@@ -95,15 +77,10 @@ class DossierWriter:
         if not dossiers:
             return
         ids = self._reserve_ids(len(dossiers))
-        dossier_rows = [(i, *d.row) for i, d in zip(ids, dossiers)]
-        step_rows = [(i, *step) for i, d in zip(ids, dossiers) for step in d.steps]
-        if self.dialect.name == "postgresql":
-            self._copy("dossiers", ("id", *DOSSIER_COLUMNS), dossier_rows)
-            self._copy("steps", ("dossier_id", *STEP_COLUMNS), step_rows)
-        else:
-            connection = self.session.connection()
-            connection.exec_driver_sql(self.dossier_sql, dossier_rows)
-            connection.exec_driver_sql(self.step_sql, step_rows)
+        connection = self.session.connection()
+        bulk_insert(connection, "dossiers", ("id", *DOSSIER_COLUMNS), [(i, *d.row) for i, d in zip(ids, dossiers)])
+        bulk_insert(connection, "steps", ("dossier_id", *STEP_COLUMNS),
+                    [(i, *step) for i, d in zip(ids, dossiers) for step in d.steps])
         highest: dict[tuple[int, date], int] = {}
         for dossier in dossiers:
             if dossier.counter is not None:

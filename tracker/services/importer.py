@@ -20,6 +20,7 @@ the counter tables along the way; should the import stop half-way,
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from tracker.services.calendar import deadlines
 from tracker.services.import_pool import ChunkPool
 from tracker.services.import_records import (BAD_LINE, ImportContext, LineError, PreparedChunk, RowFormat,
                                              parse_line, prepare_chunk, reason)
+
+log = logging.getLogger(__name__)
 
 BATCH = 10000  # dossiers per transaction
 CHUNK = 1000  # lines per worker task
@@ -248,6 +251,7 @@ def import_lines(lines: Iterable[str | bytes], who: Actor, source: str = "-",
     with young_collections_only():
         _read(lines, importer, report, advance)
     report.errors.sort()
+    log.info("import of %s: %s", source, report.summary())
     audit.record(who, "import", "file", source, {"added": report.added, "skipped": report.skipped,
                                                   "errors": len(report.errors)})
     db.session.commit()

@@ -53,6 +53,7 @@ from tracker.domain.deadlines import HOURS, Deadlines, TimeLimit
 from tracker.domain.statistics import COLUMNS, Counters, Period
 from tracker.domain.statuses import CHANNEL_CODES, Channel, Status, channel_label, normalize_language
 from tracker.domain.workflow import PAUSED_STATUSES, PAUSING_ACTIONS, REGISTER, MissingFields, TransitionRefused
+from tracker.database import bulk_insert
 from tracker.extensions import db
 from tracker.models import Agency, Dossier, Procedure, Step
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
@@ -174,7 +175,6 @@ def _rollup_sql(table, keys: tuple[str, ...], grain: str, dialect) -> str:
 def _roll_up_in_database(days: dict[tuple, list[int]]) -> None:
     connection = db.session.connection()
     dialect = connection.dialect
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
     as_text = dialect.name == "sqlite"
     rows = [(agency_id, procedure_id, channel, day.isoformat() if as_text else day, *values)
             for (agency_id, procedure_id, channel, day), values in days.items() if any(values)]
@@ -183,7 +183,7 @@ def _roll_up_in_database(days: dict[tuple, list[int]]) -> None:
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {_DAYS_TABLE} (agency_id INTEGER, procedure_id INTEGER, "
         f"channel VARCHAR(16), day DATE, {', '.join(f'{c} INTEGER' for c in COLUMNS)})")
-    connection.exec_driver_sql(f"INSERT INTO {_DAYS_TABLE} VALUES ({', '.join([marker] * (4 + len(COLUMNS)))})", rows)
+    bulk_insert(connection, _DAYS_TABLE, ("agency_id", "procedure_id", "channel", "day", *COLUMNS), rows)
     for table, keys in ((_fine, _FINE_KEYS), (_coarse, _COARSE_KEYS), (_by_procedure, _PROCEDURE_KEYS)):
         for grain in ("d", "m", "y"):
             connection.exec_driver_sql(_rollup_sql(table, keys, grain, dialect))
