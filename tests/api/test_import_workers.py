@@ -128,3 +128,10 @@ def test_a_dossier_created_during_an_import_into_an_empty_database_is_kept(app, 
     assert reports[1].skipped["dossier"] == 1 and reports[1].added["dossier"] == 119
     assert _contents(app)[1:] == _contents(looked_up)[1:]
     assert stat_rows(app) == stat_rows(looked_up)
+
+
+def test_a_line_that_starts_as_a_dossier_and_says_another_type_later_is_bad(app):
+    twice = b'{"type":"dossier","code":"999.77.00.H99","type":"agency","name":"Hai loai"}'
+    report = _import(app, [twice], workers=0)
+    assert report.errors == [(1, "type: given more than once.")]
+    assert report.added == dict.fromkeys(report.added, 0)

@@ -185,7 +185,7 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
     """
     memo = {} if memo is None else memo
     record = parse_line(line)
-    if record.get("type") != "dossier":
+    if record.get("type") != "dossier":  # it began with "type": "dossier", and said another type later
         raise LineError("type: given more than once.")
     data = load_dossier(record) or dossier_loader.load(record)
     code = normalize_dossier_code(data["code"])
@@ -207,10 +207,10 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
     row = [clock_row[name] for name in DOSSIER_COLUMNS]
     _check_lengths(row, layout.dossier_texts, "")
     step_rows = []
-    for number_in_file, step in enumerate(steps):
+    for index, step in enumerate(steps):  # index 0 is the intake, not one of the record's steps
         values = [step.get(name) for name in STEP_COLUMNS]
-        if number_in_file:
-            _check_lengths(values, layout.step_texts, f"steps[{number_in_file}].")
+        if index:
+            _check_lengths(values, layout.step_texts, f"steps[{index}].")
         step_rows.append(layout.convert(values, layout.step_times, memo))
     parsed = parse_dossier_code(code)
     counter = None
