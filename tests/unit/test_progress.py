@@ -104,6 +104,16 @@ def test_supplement_pause_monday_to_wednesday_moves_two_working_days():
     assert clock.pauses == [(vn(2025, 3, 3, 10), vn(2025, 3, 5, 9))]
 
 
+def test_a_snapshot_keeps_the_clock_as_it_was_before_a_step():
+    clock = accepted(vn(2025, 2, 28, 9))
+    run(clock, [("request_supplement", vn(2025, 3, 3, 10), REASON)])
+    before = clock.snapshot()
+    run(clock, [("receive_supplement", vn(2025, 3, 5, 9))])
+    assert (before.status, before.paused_at, before.due_at) == ("supplement_requested", vn(2025, 3, 3, 10),
+                                                               vn(2025, 3, 5, 17))
+    assert before.pauses == [] and len(clock.pauses) == 1
+
+
 def test_same_day_pause_moves_nothing_for_day_limits():
     clock = accepted(vn(2025, 2, 28, 9))
     run(clock, [("request_supplement", vn(2025, 3, 3, 8), REASON), ("receive_supplement", vn(2025, 3, 3, 16))])

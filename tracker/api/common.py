@@ -75,7 +75,7 @@ def language() -> str:
     return pick_language(request.headers.get("Accept-Language"))
 
 
-def _nul_fields(value, prefix: str = "") -> list[str]:
+def nul_fields(value, prefix: str = "") -> list[str]:
     """The dotted names of the JSON values (or keys) that contain a NUL character."""
     found: list[str] = []
     if isinstance(value, str):
@@ -87,10 +87,10 @@ def _nul_fields(value, prefix: str = "") -> list[str]:
             if NUL in str(key):
                 found.append(name.replace(NUL, "\\0"))
             else:
-                found.extend(_nul_fields(item, name))
+                found.extend(nul_fields(item, name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found.extend(_nul_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+            found.extend(nul_fields(item, f"{prefix}.{index}" if prefix else str(index)))
     return found
 
 
@@ -107,6 +107,6 @@ def refuse_nul_characters() -> None:
     errors = {key.replace(NUL, "\\0"): [message] for key, values in request.args.lists()
               if NUL in key or any(NUL in v for v in values)}
     if request.method in {"POST", "PUT", "PATCH"} and request.is_json:
-        errors.update({name: [message] for name in _nul_fields(request.get_json(silent=True))})
+        errors.update({name: [message] for name in nul_fields(request.get_json(silent=True))})
     if errors:
         abort(422, message="Some values contain a NUL character.", errors=errors)

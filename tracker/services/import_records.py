@@ -16,7 +16,7 @@ from typing import Callable, NamedTuple
 import marshmallow as ma
 import orjson
 
-from tracker.api.common import LocalDateTime, _nul_fields
+from tracker.api.common import LocalDateTime, nul_fields
 from tracker.api.dossier_schemas import DossierCreateSchema, StepCreateSchema, _plausible_time
 from tracker.api.problems import flatten_errors
 from tracker.api.procedures import TimeLimitSchema
@@ -172,7 +172,7 @@ def parse_line(line: bytes | str) -> dict:
     if not isinstance(record, dict):
         raise LineError("A line must be a JSON object.")
     # JSON can only carry a NUL escaped, so the scan is needed only when the escape is there.
-    nul = _nul_fields(record) if (b"\\u0000" if isinstance(line, bytes) else "\\u0000") in line else None
+    nul = nul_fields(record) if (b"\\u0000" if isinstance(line, bytes) else "\\u0000") in line else None
     if nul:
         raise LineError(f"{', '.join(nul)}: must not contain the NUL character (U+0000).")
     return record
@@ -241,12 +241,6 @@ def _check_lengths(values: list, limits: tuple[tuple[int, str, int], ...], prefi
                             "once normalised (Unicode NFC).")
 
 
-def _snapshot(clock: progress.DossierClock) -> progress.DossierClock:
-    copy = object.__new__(progress.DossierClock)  # a shallow copy, cheaper than copy.copy
-    copy.__dict__.update(clock.__dict__)
-    return copy
-
-
 def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
             agency_id: int) -> tuple[dict, list[dict], list[dict[date, list[int]]]]:
     """Validate a dossier's history through the state machine.
@@ -265,7 +259,7 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
     clock = progress.DossierClock(status=Status.REGISTERED, limit=limit)
     deltas = []
     if status == Status.ACCEPTED:
-        before = _snapshot(clock)
+        before = clock.snapshot()
         progress.apply(clock, Action.ACCEPT, first_at, rules)
         deltas.append(rules_of.step_deltas(before, clock, first_at, rules))
     handling = agency_id
@@ -284,7 +278,7 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
             to_agency_id = ctx.agencies.get(step["to_agency_code"])
             if to_agency_id is None or step["action"] != Action.PROCESS:
                 raise LineError(f"steps[{number}].to_agency_code: unknown agency or not a 'process' step.")
-        before = _snapshot(clock)
+        before = clock.snapshot()
         try:
             progress.apply(clock, step["action"], at, rules, step, payment_pauses=ctx.payment_pauses)
         except TransitionRefused as refused:

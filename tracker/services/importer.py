@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 10000  # dossiers per transaction
 CHUNK = 1000  # lines per worker task
-CELL_LIMIT = 500_000  # summed counter cells kept in memory before they are written
 PLURALS = {"agency": "agencies", "procedure": "procedures", "dossier": "dossiers",
            "calendar_override": "calendar overrides"}
 KINDS = ("agency", "procedure", "dossier", "calendar_override")
@@ -204,8 +203,7 @@ class _Importer:
         present = self.writer.existing([dossier.code for dossier in batch]) if self.look_up else set()
         fresh = [dossier for dossier in batch if dossier.code not in present]
         self.writer.write(fresh)
-        if len(self.cells) > CELL_LIMIT:
-            self.cells.write()
+        self.cells.write_when_full()
         db.session.commit()
         return fresh
 

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from itertools import groupby
+from operator import attrgetter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
@@ -99,6 +101,8 @@ class Accumulator:
     """Deltas summed in memory per agency, procedure, channel and day, then written with upserts
     to the day, month and year cells of both tables."""
 
+    FULL = 500_000  # day cells, about 150 MB
+
     def __init__(self):
         self.days: dict[tuple, list[int]] = {}
 
@@ -109,6 +113,11 @@ class Accumulator:
 
     def __len__(self) -> int:
         return len(self.days)
+
+    def write_when_full(self) -> None:
+        """Write the sums once they hold ``FULL`` day cells, so that memory stays bounded."""
+        if len(self.days) >= self.FULL:
+            self.write()
 
     def write(self) -> None:
         """Add the sums to the tables and start again.
@@ -251,8 +260,7 @@ def replay_deltas(limit: TimeLimit, steps: Iterable, rules: Deadlines,
     for step in steps:
         if step.action == REGISTER:
             continue
-        before = object.__new__(progress.DossierClock)  # a shallow snapshot, cheaper than copy.copy
-        before.__dict__.update(clock.__dict__)
+        before = clock.snapshot()
         fields = {name: getattr(step, name) for name in _STEP_FIELDS if getattr(step, name) is not None}
         try:
             progress.apply(clock, step.action, step.at, rules, fields, payment_pauses=payment_pauses)
@@ -278,8 +286,7 @@ def unpaused_deltas(row, rules: Deadlines) -> Iterable[dict[date, list[int]]]:
     closed_at = row.finished_at or row.withdrawn_at
     if closed_at is None:
         return
-    closed = object.__new__(progress.DossierClock)
-    closed.__dict__.update(accepted.__dict__)
+    closed = accepted.snapshot()
     closed.status = row.status
     if row.finished_at is not None:
         closed.finished_at = row.finished_at
@@ -289,7 +296,7 @@ def unpaused_deltas(row, rules: Deadlines) -> Iterable[dict[date, list[int]]]:
     yield rules_of.step_deltas(accepted, closed, closed_at, rules)
 
 
-def rebuild(progress_callback: Callable[[int], None] | None = None, batch_cells: int = 200_000) -> int:
+def rebuild(progress_callback: Callable[[int], None] | None = None) -> int:
     """Recompute every counter from the dossiers and their steps; returns how many dossiers counted.
 
     Dossiers that never waited for the applicant are counted from their row (see
@@ -316,8 +323,7 @@ def rebuild(progress_callback: Callable[[int], None] | None = None, batch_cells:
         counted += count
         if progress_callback and counted % 1000 == 0:
             progress_callback(1000)
-        if len(cells) > batch_cells:
-            cells.write()
+        cells.write_when_full()
 
     rows = (select(d.c.id, d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.limit_value, d.c.limit_unit,
                    d.c.status, d.c.accepted_at, d.c.finished_at, d.c.withdrawn_at)
@@ -335,21 +341,12 @@ def rebuild(progress_callback: Callable[[int], None] | None = None, batch_cells:
              .where(d.c.accepted_at.is_not(None), d.c.id.in_(select(s.c.dossier_id).where(s.c.action.in_(pausing))))
              .order_by(d.c.id, s.c.seq)
              .execution_options(yield_per=5000))
-    pending: list = []
-
-    def replay(rows: list) -> None:
+    for _, group in groupby(session.execute(steps), key=attrgetter("id")):
+        rows = list(group)
         first = rows[0]
         for deltas in replay_deltas(TimeLimit(first.limit_value, first.limit_unit), rows, rules, payment_pauses):
             cells.add(first.agency_id, first.procedure_id, first.channel, deltas)
         done()
-
-    for row in session.execute(steps):
-        if pending and row.id != pending[0].id:
-            replay(pending)
-            pending = []
-        pending.append(row)
-    if pending:
-        replay(pending)
     cells.write()
     if progress_callback and counted % 1000:
         progress_callback(counted % 1000)
