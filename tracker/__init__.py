@@ -15,7 +15,6 @@ import logging
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -59,19 +58,18 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the extensions and the per-database engine settings."""
+    """Bind the extensions, the token callbacks and the per-database engine settings."""
+    from tracker.api import api
     from tracker.database import MIGRATE_OPTIONS, configure_engine
-    from tracker.extensions import api, db, jwt, limiter, migrate
-    from tracker.services import auth  # noqa: F401  (registers the JWT callbacks)
+    from tracker.extensions import db, jwt, limiter, migrate
+    from tracker.services.auth import install_token_callbacks
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), **MIGRATE_OPTIONS)
     jwt.init_app(app)
+    install_token_callbacks(jwt)
+    # Limits are checked where they apply (tracker.http.limits), not before every request.
     limiter.init_app(app)
-    # Every limited view checks its own limits (the login decorators, and
-    # tracker.api.public_limits); with no default or application-wide limit, the
-    # extension's check before every request only cost time, most on the public lookup.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
     api.init_app(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     with app.app_context():
@@ -86,8 +84,7 @@ def _migrations_dir():
 
 def register_blueprints(app: Flask) -> None:
     """The API resources (documented by flask-smorest) and the plain pages."""
-    from tracker.api import agencies, audit, auth, calendar, dossiers, ops, procedures, public_stats, users
-    from tracker.extensions import api
+    from tracker.api import agencies, api, audit, auth, calendar, dossiers, ops, procedures, public_stats, users
 
     for module in (auth, agencies, procedures, users, calendar, dossiers, audit, public_stats):
         api.register_blueprint(module.bp)
@@ -99,10 +96,11 @@ def register_public(app: Flask) -> None:
     """The citizen-facing parts: public API, pages, CORS for the portal (see tracker/web)."""
     from flask_cors import CORS
 
-    from tracker.api import public
-    from tracker.extensions import api
+    from tracker.api import api, public
+    from tracker.http.caching import conditional_caching
     from tracker.web import bp as web_assets
     from tracker.web import lookup
+    from tracker.web import stats as stats_pages
 
     api.register_blueprint(public.bp)
     app.register_blueprint(web_assets)
@@ -111,16 +109,15 @@ def register_public(app: Flask) -> None:
     CORS(app, resources={r"/api/v1/public/*": {"origins": app.config["TRACKER_CORS_ORIGINS"]}},
          methods=["GET", "HEAD", "OPTIONS"], allow_headers=["Accept-Language", "If-None-Match"],
          expose_headers=["ETag", "Retry-After"], max_age=600)
-    app.after_request(public.conditional_caching)
-    from tracker.web import stats as stats_pages  # the public dashboard and the portal's widget
-    app.register_blueprint(stats_pages.bp)
+    app.after_request(conditional_caching)
+    app.register_blueprint(stats_pages.bp)  # the public dashboard and the portal's widget
 
 
 def register_errorhandlers(app: Flask) -> None:
     """Problem documents for everything, including JWT and service errors."""
-    from tracker.api.common import refuse_nul_characters
-    from tracker.api.problems import problem_from_exception, problem_response
     from tracker.extensions import jwt
+    from tracker.http.hygiene import refuse_nul_characters
+    from tracker.http.problems import problem_from_exception, problem_response
     from tracker.services.errors import ServiceError
 
     # Input hygiene for every request, API and pages alike (see the function).
@@ -133,12 +130,6 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return problem_from_exception(error)
-
-    @app.errorhandler(RateLimitExceeded)
-    def rate_limited(error: RateLimitExceeded):
-        response = problem_from_exception(error)
-        response.headers.setdefault("Retry-After", str(_retry_after()))
-        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -154,20 +145,6 @@ def register_errorhandlers(app: Flask) -> None:
     jwt.revoked_token_loader(lambda header, payload: unauthorized("The token has been revoked."))
     jwt.user_lookup_error_loader(lambda header, payload: unauthorized("The account is disabled or gone."))
     jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("A fresh login is required."))
-
-
-def _retry_after() -> int:
-    """Seconds until the breached limit's window resets (at least one)."""
-    import math
-    import time
-
-    from tracker.extensions import limiter
-
-    current = limiter.current_limit
-    if current is None:
-        return 60
-    window = current.limit.get_expiry()
-    return max(1, min(window, math.ceil(current.reset_at - time.time())))
 
 
 def register_commands(app: Flask) -> None:

@@ -95,7 +95,7 @@ def import_file(path, quiet, workers):
     from tqdm import tqdm
 
     from tracker.services.audit import Actor
-    from tracker.services.importer import import_lines
+    from tracker.services.importing.importer import import_lines
 
     with open(path, "rb") as handle, tqdm(total=os.path.getsize(path), unit="B", unit_scale=True,
                                           desc="import", disable=quiet) as bar:
@@ -120,7 +120,7 @@ def export_file(path, quiet):
     from tqdm import tqdm
 
     from tracker.models import Dossier
-    from tracker.services.transfer import dumps, export_records
+    from tracker.services.importing.export import dumps, export_records
 
     total = db.session.scalar(select(func.count(Dossier.id)))
     tz = current_app.config["OFFICE_HOURS"].tz

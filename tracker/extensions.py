@@ -1,13 +1,11 @@
 """The Flask extensions, created unbound here and bound to an app in ``create_app``."""
 from flask_jwt_extended import JWTManager
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from tracker.api.problems import ProblemApi
-from tracker.clients import client_address
+from tracker.ratelimit import RateLimiter
 
 
 # Named constraints, so that migrations can drop and alter them on every database.
@@ -29,5 +27,4 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
-limiter = Limiter(key_func=client_address, default_limits=[])
-api = ProblemApi()
+limiter = RateLimiter()

@@ -19,8 +19,8 @@ from tests.api.test_transfer import stat_rows
 from tracker.extensions import db
 from tracker.services import statistics
 from tracker.services.audit import Actor
-from tracker.services.importer import import_lines
-from tracker.services.transfer import dumps, export_records
+from tracker.services.importing.importer import import_lines
+from tracker.services.importing.export import dumps, export_records
 
 
 
@@ -113,7 +113,7 @@ def test_a_second_import_of_a_partly_imported_file_adds_only_the_rest(app, secon
 
 def test_a_dossier_created_during_an_import_into_an_empty_database_is_kept(app, second_app, monkeypatch):
     """The empty database is not looked up; a code taken meanwhile makes the batch look up and skip it."""
-    from tracker.services.bulk_writer import DossierWriter
+    from tracker.services.importing.writer import DossierWriter
 
     lines = _history()
     references = [line for line in lines if b'"type":"dossier"' not in line]

@@ -28,7 +28,7 @@ from tests import stats_reference as reference
 from tracker.extensions import db
 from tracker.models import Dossier, DossierCounter, Step
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
-from tracker.services import statistics as statistics_service
+from tracker.services.statistics import counters as statistics_service
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AGENCIES = ["000.00.00.H57", "000.01.00.H57", "000.01.01.H57", "000.02.00.H57", "000.01.01.01.H57"]
@@ -221,7 +221,7 @@ def check_invariants(body: dict, params: dict) -> None:
                                  HealthCheck.data_too_large])
 @given(plans=st.lists(dossier_strategy, min_size=1, max_size=8), data=st.data())
 def test_incremental_equals_rebuilt_equals_reference(app, client, factory, monkeypatch, plans, data):
-    monkeypatch.setattr("tracker.services.statistics.utcnow", lambda: NOW)
+    monkeypatch.setattr("tracker.services.statistics.reports.utcnow", lambda: NOW)
     if not getattr(factory, "stats_city", False):  # once per test: the fixtures outlive the examples
         _set_up(factory)
         factory.stats_city = True

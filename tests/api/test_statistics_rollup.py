@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from tracker.domain.statistics import COLUMNS
 from tracker.extensions import db
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
-from tracker.services import statistics
+from tracker.services.statistics import counters as statistics
 
 TABLES = (StatCell, StatAgencyCell, StatProcedureCell)
 FIRST = date(2024, 12, 20)

@@ -3,8 +3,8 @@ import marshmallow as ma
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.services.bulk_validation import load_dossier
-from tracker.services.import_records import dossier_loader
+from tracker.services.importing.validation import load_dossier
+from tracker.services.importing.records import dossier_loader
 
 GOOD_TIMES = st.sampled_from(["2025-01-24T10:00:00+07:00", "2025-01-24T03:00:00+00:00",
                                "2025-01-24T10:00:00.123456+07:00", "2025-01-24T10:00:00Z"])

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.models.types import UTCDateTime
-from tracker.services.bulk_writer import driver_datetime
+from tracker.services.importing.writer import driver_datetime
 
 instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 30),
                         timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=7)),

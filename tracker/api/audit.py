@@ -5,11 +5,12 @@ import json
 
 import marshmallow as ma
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from tracker.api.common import LocalDateTime, PageArgs, page_schema, paginate
+from tracker.api.common import paginate
 from tracker.api.security import roles_required
-from tracker.models import AuditRecord
+from tracker.schemas.fields import LocalDateTime
+from tracker.schemas.paging import PageArgs, page_schema
+from tracker.services import audit
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                description="The tamper-evident audit trail (admins).")
@@ -46,14 +47,4 @@ AuditPageSchema = page_schema(AuditRecordSchema)
 @bp.response(200, AuditPageSchema)
 def all(args):
     """Audit records, newest first, filtered by target, actor, action and time."""
-    query = select(AuditRecord).order_by(AuditRecord.id.desc())
-    filters = {"target": AuditRecord.target_id, "target_type": AuditRecord.target_type,
-               "actor": AuditRecord.actor, "action": AuditRecord.action}
-    for name, column in filters.items():
-        if args.get(name):
-            query = query.where(column == args[name])
-    if args.get("from_"):
-        query = query.where(AuditRecord.at >= args["from_"])
-    if args.get("to"):
-        query = query.where(AuditRecord.at <= args["to"])
-    return paginate(query, args["page"], args["page_size"])
+    return paginate(audit.records_query(args), args["page"], args["page_size"])

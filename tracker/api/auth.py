@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import current_app
 from flask_jwt_extended import (create_access_token, create_refresh_token, current_user, decode_token,
                                 get_jwt, jwt_required)
 from flask_smorest import Blueprint, abort
@@ -12,7 +12,8 @@ from tracker.api.common import actor
 from tracker.api.security import BEARER, STAFF, roles_required
 from tracker.api.unit_of_work import writes
 from tracker.clients import client_address
-from tracker.extensions import db, limiter
+from tracker.extensions import db
+from tracker.http.limits import check_login_allowed, count_failed_login
 from tracker.services import audit, auth
 from tracker.services.audit import Actor
 
@@ -48,36 +49,22 @@ class MeSchema(ma.Schema):
     agency_code = ma.fields.String(allow_none=True)
 
 
-def _login_limit() -> str:
-    return current_app.config["TRACKER_RATELIMIT_LOGIN"]
-
-
-def _login_username() -> str:
-    body = request.get_json(silent=True)
-    name = body.get("username") if isinstance(body, dict) else None
-    return f"login-user:{str(name).strip().lower()[:64]}"
-
-
-def _failed(response) -> bool:
-    return response.status_code == 401
-
-
 def _expires_in() -> int:
     return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
 
 
 @bp.post("/login")
-@limiter.limit(_login_limit, key_func=client_address, deduct_when=_failed)
-@limiter.limit(_login_limit, key_func=_login_username, deduct_when=_failed)
 @bp.arguments(LoginSchema)
 @bp.response(200, TokensSchema)
 @bp.alt_response(401, description="Unknown user or wrong password (the same answer for both).")
 @bp.alt_response(429, description="Too many failed attempts from this address or for this user.")
 def login(data):
     """Exchange a username and password for an access and a refresh token."""
+    check_login_allowed(data["username"])
     user = auth.authenticate(data["username"], data["password"])
     who = Actor(user=user, ip=client_address())
     if user is None:
+        count_failed_login(data["username"])
         audit.record(who, "login.failed", "user", data["username"][:64])
         db.session.commit()
         abort(401, message="Wrong username or password.")

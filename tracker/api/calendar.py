@@ -6,10 +6,13 @@ from datetime import date
 import marshmallow as ma
 from flask_smorest import Blueprint, abort
 
-from tracker.api.common import LocalDateTime, PageArgs, actor, page_schema, paginate
+from tracker.api.common import actor, paginate
 from tracker.api.security import roles_required
 from tracker.api.unit_of_work import writes
 from tracker.domain.deadlines import DAYS, HOURS, TimeLimit
+from tracker.schemas.fields import LocalDateTime
+from tracker.schemas.paging import PageArgs
+from tracker.schemas.reference import OverridePageSchema, OverrideSchema
 from tracker.services import calendar, overrides, reference
 
 bp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar",
@@ -56,18 +59,11 @@ class DueSchema(ma.Schema):
     time_limit = ma.fields.Dict()
 
 
-class OverrideSchema(ma.Schema):
-    date = ma.fields.Date(required=True)
-    working = ma.fields.Boolean(required=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
-
-
 class OverrideQuerySchema(PageArgs):
     from_ = ma.fields.Date(data_key="from")
     to = ma.fields.Date()
 
 
-OverridePageSchema = page_schema(OverrideSchema)
 
 
 @bp.get("/days")

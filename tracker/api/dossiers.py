@@ -5,8 +5,9 @@ from flask import request, url_for
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from tracker.api.common import actor, language, page_schema, paginate
-from tracker.api.dossier_schemas import (DossierCreateSchema, DossierPatchSchema, DossierQuerySchema,
+from tracker.api.common import actor, language, paginate
+from tracker.schemas.paging import page_schema
+from tracker.schemas.dossiers import (DossierCreateSchema, DossierPatchSchema, DossierQuerySchema,
                                          DossierSchema, StepCreateSchema, StepResultSchema, StepSchema)
 from tracker.api.presenters import dossier_view, step_view
 from tracker.api.security import STAFF, WRITERS, roles_required

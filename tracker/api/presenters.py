@@ -4,7 +4,7 @@ from __future__ import annotations
 from tracker.domain.statuses import STATUS_CODES, Status, status_label
 from tracker.domain.workflow import action_label, allowed_actions
 from tracker.models import Dossier, Step
-from tracker.services.dossiers import is_overdue
+from tracker.services.clock import is_overdue
 
 
 def code_name(thing) -> dict | None:
@@ -26,7 +26,7 @@ def step_view(step: Step, lang: str) -> dict:
 
 
 def dossier_view(dossier: Dossier, lang: str, with_steps: bool = True) -> dict:
-    """The whole dossier object of API.md, with the derived fields."""
+    """The whole dossier object (docs/api-guide.md#dossiers), with the derived fields."""
     view = {
         "code": dossier.code,
         "procedure": code_name(dossier.procedure),

@@ -5,7 +5,8 @@ import marshmallow as ma
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from tracker.api.common import PageArgs, actor, page_schema, paginate
+from tracker.api.common import actor, paginate
+from tracker.schemas.paging import PageArgs, page_schema
 from tracker.api.security import roles_required
 from tracker.api.unit_of_work import writes
 from tracker.models.people import ROLES

@@ -131,6 +131,11 @@ def validate_email(s: object) -> str | None:
     return None
 
 
+#: The applicant's details a dossier holds, and those of them that are personal numbers or contacts.
+APPLICANT_FIELDS = ("name", "id_number", "phone", "email", "address")
+SECRET_FIELDS = ("id_number", "phone", "email", "address")
+
+
 def mask_secret(s: str | None) -> str | None:
     """Mask a secret for logs and audit: keep the last 3 characters, the rest as "*".
 

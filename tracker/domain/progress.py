@@ -8,7 +8,7 @@ way it arrived.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from tracker.domain.deadlines import Deadlines, TimeLimit
@@ -18,8 +18,36 @@ from tracker.domain.workflow import Action, next_status
 OPEN = frozenset({Status.ACCEPTED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED})
 
 
+#: A client clock a little ahead of ours is not "the future".
+CLOCK_SKEW = timedelta(seconds=5)
+
+#: The optional fields a step carries besides its action and time.
+STEP_FIELDS = ("handler", "note", "public_note", "reason", "result", "new_appointment_at")
+
+
 class BadAppointment(ValueError):
     """An apology must promise a later date than the current appointment."""
+
+
+class StepRefused(ValueError):
+    """A step that may not be appended as given; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def check_step(action: str, at: datetime, previous_at: datetime | None, now: datetime,
+               hands_off: bool = False) -> None:
+    """Refuse a step that is in the future, earlier than the step before it, or a hand-off
+    that is not a ``process`` step (``StepRefused``); the API and the importer both ask here."""
+    if hands_off and action != Action.PROCESS:
+        raise StepRefused("to_agency_code", "Only a 'process' step hands a dossier to another agency.")
+    if at > now + CLOCK_SKEW:
+        raise StepRefused("at", "Must not be in the future.")
+    if previous_at is not None and at < previous_at:
+        raise StepRefused("at", f"Must not be earlier than the previous step ({previous_at.isoformat()}).")
 
 
 @dataclass

@@ -113,3 +113,18 @@ def verify(batch: int = 5000) -> tuple[int, AuditRecord | None, str | None]:
         return checked, None, f"the chain ends at record {last_id} but the head says {head.last_id}"
     return checked, None, None
 
+
+def records_query(filters: dict):
+    """Audit records, newest first, narrowed by ``target``, ``target_type``, ``actor``, ``action``,
+    ``from_`` and ``to`` (each optional)."""
+    query = select(AuditRecord).order_by(AuditRecord.id.desc())
+    columns = {"target": AuditRecord.target_id, "target_type": AuditRecord.target_type,
+               "actor": AuditRecord.actor, "action": AuditRecord.action}
+    for name, column in columns.items():
+        if filters.get(name):
+            query = query.where(column == filters[name])
+    if filters.get("from_"):
+        query = query.where(AuditRecord.at >= filters["from_"])
+    if filters.get("to"):
+        query = query.where(AuditRecord.at <= filters["to"])
+    return query

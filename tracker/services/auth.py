@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import delete, select
 
-from tracker.extensions import db, jwt
+from tracker.extensions import db
 from tracker.models import RevokedToken, User
 from tracker.models.types import utcnow
 from tracker.services.passwords import verify_password
@@ -34,23 +34,27 @@ def purge_revoked() -> int:
     return result.rowcount or 0
 
 
-@jwt.user_identity_loader
+def install_token_callbacks(jwt) -> None:
+    """Tell flask-jwt-extended how tokens name users and which tokens are revoked (called by the factory)."""
+    jwt.user_identity_loader(_identity)
+    jwt.additional_claims_loader(_claims)
+    jwt.user_lookup_loader(_load_user)
+    jwt.token_in_blocklist_loader(_is_revoked)
+
+
 def _identity(user: User) -> str:
     return str(user.id)
 
 
-@jwt.additional_claims_loader
 def _claims(user: User) -> dict:
     return {"role": user.role, "agency": user.agency_code}
 
 
-@jwt.user_lookup_loader
 def _load_user(_header: dict, payload: dict) -> User | None:
     # Re-read on every request: a disabled user or a changed role counts at once.
     user = db.session.get(User, int(payload["sub"]))
     return user if user is not None and user.active else None
 
 
-@jwt.token_in_blocklist_loader
 def _is_revoked(_header: dict, payload: dict) -> bool:
     return db.session.get(RevokedToken, payload["jti"]) is not None

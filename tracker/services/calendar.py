@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from tracker.domain.calendar import WorkingCalendar
@@ -25,9 +25,25 @@ def load_overrides() -> dict[date, tuple[bool, str]]:
 def working_calendar() -> WorkingCalendar:
     """The calendar with the current overrides.
 
-    The overrides are read on every call (a small table) but the calendar, with
-    its per-year caches, is rebuilt only when they changed.
+    The overrides are read once per request or command (a small table, but a staff
+    list judges every dossier on it) and the calendar, with its per-year caches, is
+    rebuilt only when they changed. A change of the overrides calls ``forget``.
     """
+    if has_app_context() and "tracker_calendar" in g:
+        return g.tracker_calendar
+    calendar = _current_calendar()
+    if has_app_context():
+        g.tracker_calendar = calendar
+    return calendar
+
+
+def forget() -> None:
+    """Read the overrides again at the next use (they have just changed)."""
+    if has_app_context():
+        g.pop("tracker_calendar", None)
+
+
+def _current_calendar() -> WorkingCalendar:
     overrides = load_overrides()
     fingerprint = tuple(sorted(overrides.items()))
     key = current_app.config["SQLALCHEMY_DATABASE_URI"]

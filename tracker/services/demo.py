@@ -28,6 +28,7 @@ from tracker.models.types import utcnow
 from tracker.services import reference, users
 from tracker.services.audit import Actor
 from tracker.services.calendar import deadlines
+from tracker.services.importing.importer import import_lines
 
 CITY = ("000.00.00.H57", "Ủy ban nhân dân thành phố Huế", "province")
 DEPARTMENTS = [
@@ -105,7 +106,6 @@ def is_empty() -> bool:
 
 def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
     """Create the demo city; returns a summary line for the operator (nothing when not empty)."""
-    from tracker.services.importer import import_lines  # it imports the API schemas
 
     if not is_empty():
         return "The database already has data: the demo was not loaded."

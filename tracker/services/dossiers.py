@@ -8,8 +8,8 @@ from sqlalchemy import and_, or_, select
 
 from tracker.domain import progress
 from tracker.domain.codes import normalize_dossier_code
-from tracker.domain.deadlines import DAYS, HOURS, TimeLimit
-from tracker.domain.people import fold, mask_secret
+from tracker.domain.deadlines import DAYS, HOURS
+from tracker.domain.people import SECRET_FIELDS, fold, mask_secret
 from tracker.domain.statuses import Status
 from tracker.domain.workflow import REGISTER, Action, MissingFields, TransitionRefused
 from tracker.extensions import db
@@ -18,39 +18,11 @@ from tracker.models.types import utcnow
 from tracker.services import audit, statistics
 from tracker.services.audit import Actor
 from tracker.services.calendar import deadlines
+from tracker.services.clock import applicant_columns, clock_of, store_clock
 from tracker.services.codes import next_code
 from tracker.services.errors import Conflict, Forbidden, Invalid, NotFound, Stale
 from tracker.services.reference import agency_by_code, procedure_by_code
 from tracker.services.scope import subtree_ids, user_scope
-
-CLOCK_FIELDS = ("status", "accepted_at", "effective_intake_at", "due_at", "appointment_at", "finished_at",
-                "returned_at", "withdrawn_at", "paused_at", "paused_days", "supplement_count", "result",
-                "timeliness")
-APPLICANT_FIELDS = ("name", "id_number", "phone", "email", "address")
-SECRET_FIELDS = ("id_number", "phone", "email", "address")
-# A client clock a little ahead of ours is not "the future".
-CLOCK_SKEW = timedelta(seconds=5)
-
-
-def clock_of(dossier: Dossier) -> progress.DossierClock:
-    """The dossier's dates as a pure clock."""
-    clock = progress.DossierClock(status=dossier.status, limit=TimeLimit(dossier.limit_value, dossier.limit_unit))
-    for name in CLOCK_FIELDS:
-        setattr(clock, name, getattr(dossier, name))
-    return clock
-
-
-def _store_clock(dossier: Dossier, clock: progress.DossierClock) -> None:
-    for name in CLOCK_FIELDS:
-        setattr(dossier, name, getattr(clock, name))
-
-
-def is_overdue(dossier: Dossier, at: datetime | None = None) -> bool:
-    """Whether the dossier is past its deadline now (or at ``at``)."""
-    if dossier.status not in progress.OPEN:
-        return False
-    return progress.is_overdue(clock_of(dossier), at or utcnow(), deadlines())
-
 
 def applicant_for_audit(applicant: dict) -> dict:
     """Applicant fields with personal numbers masked."""
@@ -68,10 +40,10 @@ def _given_time(who: Actor, value: datetime | None, name: str, not_before: datet
         return max(now, not_before) if not_before else now
     if not who.is_admin:
         raise Forbidden(f"Only an admin may give {name}: step times come from the server clock.")
-    if value > now + CLOCK_SKEW:
-        raise Invalid({name: ["Must not be in the future."]})
-    if not_before is not None and value < not_before:
-        raise Invalid({name: [f"Must not be earlier than the previous step ({not_before.isoformat()})."]})
+    try:
+        progress.check_step("", value, not_before, now)
+    except progress.StepRefused as refused:
+        raise Invalid({name: [refused.message]}) from refused
     return value
 
 
@@ -107,13 +79,13 @@ def create(who: Actor, data: dict) -> Dossier:
         channel=data["channel"], status=Status.REGISTERED, note=data.get("note"),
         limit_value=procedure.time_limit_value, limit_unit=procedure.time_limit_unit,
         submitted_at=at, supplement_count=0, paused_days=0, version=1,
-        **_applicant_columns(applicant),
+        **applicant_columns(applicant),
     )
     first = Action.ACCEPT if status == Status.ACCEPTED else None
     clock = clock_of(dossier)
     if first:
         progress.apply(clock, first, at, rules)
-    _store_clock(dossier, clock)
+    store_clock(dossier, clock)
     db.session.add(dossier)
     db.session.flush()
     step = Step(dossier_id=dossier.id, seq=1, action=first or REGISTER, status_before=None,
@@ -127,13 +99,6 @@ def create(who: Actor, data: dict) -> Dossier:
         "status": dossier.status, "accepted_at": data.get("accepted_at"),
         "applicant": applicant_for_audit(applicant)})
     return dossier
-
-
-def _applicant_columns(applicant: dict) -> dict:
-    columns = {f"applicant_{k}": applicant[k] for k in APPLICANT_FIELDS if k in applicant}
-    if "name" in applicant:
-        columns["applicant_name_folded"] = fold(applicant["name"])
-    return columns
 
 
 def find(code: str) -> Dossier | None:
@@ -168,7 +133,7 @@ def etag(dossier: Dossier) -> str:
 
 def correct_applicant(who: Actor, dossier: Dossier, applicant: dict) -> Dossier:
     """Correct the applicant's details; nothing else of a dossier can be edited."""
-    for name, value in _applicant_columns(applicant).items():
+    for name, value in applicant_columns(applicant).items():
         setattr(dossier, name, value)
     dossier.version += 1
     db.session.flush()
@@ -182,8 +147,10 @@ def append_step(who: Actor, dossier: Dossier, data: dict) -> Step:
     at = _given_time(who, data.get("at"), "at", last.at if last else None)
     to_agency = None
     if data.get("to_agency_code"):
-        if data["action"] != Action.PROCESS:
-            raise Invalid({"to_agency_code": ["Only a 'process' step hands a dossier to another agency."]})
+        try:
+            progress.check_step(data["action"], at, None, at, hands_off=True)
+        except progress.StepRefused as refused:
+            raise Invalid({refused.field: [refused.message]}) from refused
         to_agency = agency_by_code(data["to_agency_code"])
         if to_agency is None:
             raise Invalid({"to_agency_code": [f"No agency has the code {data['to_agency_code']}."]})
@@ -199,7 +166,7 @@ def append_step(who: Actor, dossier: Dossier, data: dict) -> Step:
         raise Invalid(missing.errors, f"The action '{data['action']}' needs more fields.") from missing
     except progress.BadAppointment as bad:
         raise Invalid({"new_appointment_at": [str(bad)]}) from bad
-    _store_clock(dossier, clock)
+    store_clock(dossier, clock)
     if to_agency is not None:
         dossier.handling_agency_id = to_agency.id
     dossier.version += 1
@@ -207,8 +174,7 @@ def append_step(who: Actor, dossier: Dossier, data: dict) -> Step:
                 status_before=before, status_after=dossier.status, at=at,
                 user_id=getattr(who.user, "id", None), agency_id=getattr(who.user, "agency_id", None),
                 to_agency_id=to_agency.id if to_agency else None,
-                **{k: data.get(k) for k in ("handler", "note", "public_note", "reason", "result",
-                                            "new_appointment_at")})
+                **{k: data.get(k) for k in progress.STEP_FIELDS})
     dossier.steps.append(step)
     db.session.flush()
     statistics.on_step(dossier, before_clock, clock, at)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tracker.domain.people import nfc
 from tracker.extensions import db
 from tracker.models import CalendarOverride
-from tracker.services import audit
+from tracker.services import audit, calendar
 from tracker.services.audit import Actor
 from tracker.services.errors import Conflict, NotFound
 
@@ -30,6 +30,7 @@ def create_override(who: Actor, data: dict) -> CalendarOverride:
     override = CalendarOverride(date=data["date"], working=data["working"], name=nfc(data["name"]))
     db.session.add(override)
     db.session.flush()
+    calendar.forget()
     audit.record(who, "calendar_override.create", "calendar_override", data["date"].isoformat(), data)
     return override
 
@@ -40,5 +41,7 @@ def delete_override(who: Actor, day: date) -> None:
     if override is None:
         raise NotFound(f"{day} has no override.")
     db.session.delete(override)
+    db.session.flush()
+    calendar.forget()
     audit.record(who, "calendar_override.delete", "calendar_override", day.isoformat(),
                  {"working": override.working, "name": override.name})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from tracker.domain.agencies import AgencyTree
 from tracker.domain.people import fold, nfc
 from tracker.extensions import db
 from tracker.models import Agency, Procedure
@@ -110,3 +111,18 @@ def update_procedure(who: Actor, procedure: Procedure, data: dict) -> Procedure:
     db.session.flush()
     audit.record(who, "procedure.update", "procedure", procedure.code, data)
     return procedure
+
+
+def agency_tree() -> AgencyTree:
+    """The whole agency tree, read in one query."""
+    return AgencyTree(db.session.execute(select(Agency.id, Agency.code, Agency.name, Agency.parent_id)).all())
+
+
+def agency_options() -> list[tuple[str, str]]:
+    """Every agency as ``(code, name indented by depth)``, in tree order, for a page's picker."""
+    return [(row.code, "\u2003" * depth + row.name) for row, depth in agency_tree().walk()]
+
+
+def top_agency_codes(limit: int = 2) -> list[str]:
+    """Codes of (up to ``limit``) agencies without a parent."""
+    return db.session.scalars(select(Agency.code).where(Agency.parent_id.is_(None)).limit(limit)).all()

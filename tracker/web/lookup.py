@@ -12,12 +12,12 @@ from datetime import datetime
 import segno
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from tracker.api.public import find_public
-from tracker.api.public_limits import public_limit
+from tracker.http.limits import public_limit
 from tracker.domain.codes import normalize_dossier_code, parse_dossier_code
 from tracker.domain.progress import OPEN
 from tracker.domain.statuses import LANGUAGES, channel_label, normalize_language, pick_language
 from tracker.domain.workflow import FINISHED
+from tracker.services.lookup import find_public
 from tracker.web import secure_page
 
 bp = Blueprint("lookup", __name__)

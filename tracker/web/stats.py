@@ -18,15 +18,14 @@ from datetime import date
 
 import marshmallow as ma
 from flask import Blueprint, current_app, render_template, request, url_for
-from sqlalchemy import select
 
-from tracker.api.public_stats import StatsQuerySchema, public_limit, table
 from tracker.domain import statistics as rules_of
 from tracker.domain.statuses import LANGUAGES
-from tracker.extensions import db
-from tracker.models import Agency
 from tracker.models.types import utcnow
-from tracker.services import statistics
+from tracker.http.limits import public_limit
+from tracker.schemas.statistics import StatsQuerySchema
+from tracker.services import reference, statistics
+from tracker.services.statistics.exports import table
 from tracker.services.calendar import deadlines
 from tracker.services.errors import Invalid
 
@@ -151,25 +150,6 @@ def period_options(year: int, lang: str) -> list[tuple[str, str]]:
     return options
 
 
-def agency_options() -> list[tuple[str, str]]:
-    """Every agency, in tree order, indented by depth."""
-    rows = db.session.execute(select(Agency.id, Agency.code, Agency.name, Agency.parent_id)).all()
-    children: dict = {}
-    for row in rows:
-        children.setdefault(row.parent_id, []).append(row)
-    options, todo = [], [(row, 0) for row in sorted(children.get(None, []), key=lambda r: r.code, reverse=True)]
-    seen = set()
-    while todo:
-        row, depth = todo.pop()
-        if row.id in seen:
-            continue
-        seen.add(row.id)
-        options.append((row.code, "\u2003" * depth + row.name))
-        todo.extend((child, depth + 1) for child in sorted(children.get(row.id, []), key=lambda r: r.code,
-                                                           reverse=True))
-    return options
-
-
 @dataclass
 class Bar:
     """One row of the chart, in SVG user units."""
@@ -251,7 +231,7 @@ def _context(default_group: str) -> tuple[dict, int]:
     body = None
     if not errors and not args.get("agency") and args.get("group_by") == "agency":
         # One group per top-level agency says little when the city is the only one: show its children.
-        tops = db.session.scalars(select(Agency.code).where(Agency.parent_id.is_(None)).limit(2)).all()
+        tops = reference.top_agency_codes()
         if len(tops) == 1:
             args["agency"] = tops[0]
     if not errors:
@@ -304,7 +284,7 @@ def dashboard():
     """The public dashboard: pickers, chart, II.06a table and ranking."""
     context, status = _context("agency")
     year = deadlines().local(utcnow()).year
-    context.update(periods=period_options(year, context["lang"]), agencies=agency_options(),
+    context.update(periods=period_options(year, context["lang"]), agencies=reference.agency_options(),
                    selected_period=request.args.get("period", "") or (str(year) if not request.args.get("from")
                                                                       else ""))
     response = current_app.make_response((render_template("stats/dashboard.html", **context), status))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from tracker.api.dossier_schemas import EARLIEST, LATEST
+from tracker.schemas.fields import EARLIEST, LATEST
 from tracker.domain.deadlines import DAYS, HOURS
 from tracker.domain.people import (nfc, normalize_id_number, normalize_phone, validate_email, validate_id_number,
                                    validate_phone)

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from sqlalchemy.engine import Engine
 
-from tracker.services.import_records import ImportContext, PreparedChunk, prepare_chunk
+from tracker.services.importing.records import ImportContext, PreparedChunk, prepare_chunk
 
 WORKER_NICENESS = 5
 _context: ImportContext | None = None  # what the forked workers prepare against

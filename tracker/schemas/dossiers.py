@@ -1,56 +1,25 @@
 """Schemas of the dossier resource: what clerks send and what they get back."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 import marshmallow as ma
 
-from tracker.api.common import LocalDateTime, PageArgs
-from tracker.domain.people import (nfc, normalize_id_number, normalize_phone, validate_email, validate_id_number,
+from tracker.domain.people import (normalize_id_number, normalize_phone, validate_email, validate_id_number,
                                    validate_phone)
 from tracker.domain.statuses import Channel, Status
-from tracker.domain.workflow import Action
-
-
-def _check(validator):
-    def run(value):
-        message = validator(value)
-        if message:
-            raise ma.ValidationError(message)
-    return run
-
-
-# Dossier codes carry a two-digit year (2000-2099), and times far outside that range overflow
-# the database's timestamp conversion: such a time is a typo, refused with 422, never a 500.
-# A day of margin at each end keeps the local date inside 2000-2099 in any business time zone.
-EARLIEST = datetime(2000, 1, 2, tzinfo=timezone.utc)
-LATEST = datetime(2099, 12, 31, tzinfo=timezone.utc)
-
-
-def _plausible_time(value: datetime) -> None:
-    if not EARLIEST <= value <= LATEST:
-        raise ma.ValidationError("Must be a time between the years 2000 and 2099.")
-
-
-class Text(ma.fields.String):
-    """Text stored in Unicode NFC without surrounding spaces; limits apply to the stored text.
-
-    Normalising before the validators run matters: NFC can lengthen a string (some
-    characters decompose), and a limit checked on the raw text would let through a
-    value the column cannot hold.
-    """
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return nfc(super()._deserialize(value, attr, data, **kwargs))
+from tracker.domain.workflow import COMPLETE_RESULTS, Action
+from tracker.schemas.fields import CodeNameSchema, LocalDateTime, Text, checked_by, plausible_time
+from tracker.schemas.paging import PageArgs
 
 
 class ApplicantSchema(ma.Schema):
     """The applicant; text is stored in Unicode NFC, numbers without separators."""
 
     name = Text(required=True, validate=ma.validate.Length(min=1, max=255))
-    id_number = ma.fields.String(allow_none=True, validate=_check(validate_id_number))
-    phone = ma.fields.String(allow_none=True, validate=_check(validate_phone))
-    email = Text(allow_none=True, validate=_check(validate_email))
+    id_number = ma.fields.String(allow_none=True, validate=checked_by(validate_id_number))
+    phone = ma.fields.String(allow_none=True, validate=checked_by(validate_phone))
+    email = Text(allow_none=True, validate=checked_by(validate_email))
     address = Text(allow_none=True, validate=ma.validate.Length(max=500))
 
     @ma.validates("name")
@@ -79,7 +48,7 @@ class DossierCreateSchema(ma.Schema):
     status = ma.fields.String(load_default=Status.ACCEPTED.value,
                               validate=ma.validate.OneOf([Status.ACCEPTED.value, Status.REGISTERED.value]))
     note = Text(allow_none=True, validate=ma.validate.Length(max=4000))
-    accepted_at = LocalDateTime(allow_none=True, validate=_plausible_time,
+    accepted_at = LocalDateTime(allow_none=True, validate=plausible_time,
                                 metadata={"description": "Admins only, to load history."})
 
 
@@ -93,16 +62,11 @@ class StepCreateSchema(ma.Schema):
     public_note = Text(allow_none=True, validate=ma.validate.Length(max=4000))
     handler = Text(allow_none=True, validate=ma.validate.Length(max=255))
     to_agency_code = Text(allow_none=True, validate=ma.validate.Length(max=32))
-    result = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["approved", "denied"]))
+    result = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(COMPLETE_RESULTS))
     reason = Text(allow_none=True, validate=ma.validate.Length(max=4000))
-    new_appointment_at = LocalDateTime(allow_none=True, validate=_plausible_time)
-    at = LocalDateTime(allow_none=True, validate=_plausible_time,
+    new_appointment_at = LocalDateTime(allow_none=True, validate=plausible_time)
+    at = LocalDateTime(allow_none=True, validate=plausible_time,
                        metadata={"description": "Admins only, to load history."})
-
-
-class CodeNameSchema(ma.Schema):
-    code = ma.fields.String()
-    name = ma.fields.String()
 
 
 class StepSchema(ma.Schema):
@@ -168,8 +132,6 @@ class StepResultSchema(ma.Schema):
 class DossierQuerySchema(PageArgs):
     """``page``/``page_size`` as on every list, plus the filters."""
 
-    # Bounded so that the row offset fits a 64-bit integer (a huge page was a 500 from the database).
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000_000))
     agency = ma.fields.String(metadata={"description": "Agency code: its whole subtree."})
     procedure = ma.fields.String()
     status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in Status]))

@@ -1,7 +1,7 @@
 """One import line in, the rows to write out: validation, replay and counter deltas.
 
 Nothing here touches the database, so that the work can run in worker processes
-(``tracker.services.import_pool``) while the main process writes. ``prepare_chunk``
+(``tracker.services.importing.pool``) while the main process writes. ``prepare_chunk``
 takes numbered dossier lines and gives, for each good one, its dossier row and step
 rows already in the driver's column order and value types (``RowFormat``), the
 number its code takes in the agency's daily counter, and what it adds to the
@@ -16,33 +16,34 @@ from typing import Callable, NamedTuple
 import marshmallow as ma
 import orjson
 
-from tracker.api.common import LocalDateTime, nul_fields
-from tracker.api.dossier_schemas import DossierCreateSchema, StepCreateSchema, _plausible_time
-from tracker.api.problems import flatten_errors
-from tracker.api.procedures import TimeLimitSchema
 from tracker.domain import progress
 from tracker.domain import statistics as rules_of
 from tracker.domain.codes import normalize_dossier_code, parse_dossier_code
 from tracker.domain.deadlines import Deadlines, TimeLimit
+from tracker.domain.people import SECRET_FIELDS
+from tracker.domain.progress import STEP_FIELDS
 from tracker.domain.statuses import Status
 from tracker.domain.workflow import REGISTER, Action, MissingFields, TransitionRefused
 from tracker.models import Dossier, Step
 from tracker.models.types import UTCDateTime, utcnow
-from tracker.services.bulk_validation import load_dossier
-from tracker.services.dossiers import CLOCK_FIELDS, CLOCK_SKEW, _applicant_columns
+from tracker.schemas.dossiers import DossierCreateSchema, StepCreateSchema
+from tracker.schemas.errors import flatten_errors
+from tracker.schemas.fields import LocalDateTime, nul_fields, plausible_time
+from tracker.schemas.reference import TimeLimitSchema
+from tracker.services.importing.validation import load_dossier
+from tracker.services.clock import CLOCK_FIELDS, applicant_columns
 from tracker.services.errors import ServiceError
 
-STEP_FIELDS = ("handler", "note", "public_note", "reason", "result", "new_appointment_at")
 # The columns the import writes, in the order of the rows it builds; the id (and the
 # step's dossier id) is put in front by the writer, which alone knows them.
 DOSSIER_COLUMNS = tuple(c.name for c in Dossier.__table__.columns if c.name != "id")
 STEP_COLUMNS = tuple(c.name for c in Step.__table__.columns if c.name not in ("id", "dossier_id"))
 # Every row needs every column: absent applicant details are NULL.
-APPLICANT_NONE = {f"applicant_{k}": None for k in ("id_number", "phone", "email", "address")}
+APPLICANT_NONE = {f"applicant_{k}": None for k in SECRET_FIELDS}
 
 
 class ImportStepSchema(StepCreateSchema):
-    at = LocalDateTime(required=True, validate=_plausible_time)
+    at = LocalDateTime(required=True, validate=plausible_time)
 
 
 class ImportDossierSchema(DossierCreateSchema):
@@ -50,7 +51,7 @@ class ImportDossierSchema(DossierCreateSchema):
     code = ma.fields.String(required=True, validate=ma.validate.Regexp(
         r"^[0-9A-Za-z.\-_/]{3,64}$", error="A code is 3 to 64 letters, digits, '.', '-', '_' or '/'."))
     agency_code = ma.fields.String(required=True)
-    submitted_at = LocalDateTime(allow_none=True, validate=_plausible_time)
+    submitted_at = LocalDateTime(allow_none=True, validate=plausible_time)
     time_limit = ma.fields.Nested(TimeLimitSchema, metadata={
         "description": "The limit the dossier was accepted with; the procedure's current one by default."})
     steps = ma.fields.List(ma.fields.Nested(ImportStepSchema), load_default=list)
@@ -202,7 +203,7 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
     clock_row.update(code=code, agency_id=agency_id, procedure_id=procedure_id, channel=data["channel"],
                      note=data.get("note"), limit_value=value, limit_unit=unit, version=len(steps),
                      created_at=ctx.now, updated_at=ctx.now,
-                     **(APPLICANT_NONE | _applicant_columns(data["applicant"])))
+                     **(APPLICANT_NONE | applicant_columns(data["applicant"])))
     layout = ctx.layout
     row = [clock_row[name] for name in DOSSIER_COLUMNS]
     _check_lengths(row, layout.dossier_texts, "")
@@ -269,15 +270,15 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
     previous = first_at
     for number, step in enumerate(data["steps"], start=1):
         at = step["at"]
-        if at < previous:
-            raise LineError(f"steps[{number}].at: earlier than the step before it.")
-        if at > ctx.now + CLOCK_SKEW:
-            raise LineError(f"steps[{number}].at: in the future.")
+        try:
+            progress.check_step(step["action"], at, previous, ctx.now, hands_off=bool(step.get("to_agency_code")))
+        except progress.StepRefused as refused:
+            raise LineError(f"steps[{number}].{refused.field}: {refused.message}") from refused
         to_agency_id = None
         if step.get("to_agency_code"):
             to_agency_id = ctx.agencies.get(step["to_agency_code"])
-            if to_agency_id is None or step["action"] != Action.PROCESS:
-                raise LineError(f"steps[{number}].to_agency_code: unknown agency or not a 'process' step.")
+            if to_agency_id is None:
+                raise LineError(f"steps[{number}].to_agency_code: no agency has the code {step['to_agency_code']}.")
         before = clock.snapshot()
         try:
             progress.apply(clock, step["action"], at, rules, step, payment_pauses=ctx.payment_pauses)
@@ -295,7 +296,7 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
                       "recorded_at": ctx.now, **{k: step.get(k) for k in STEP_FIELDS}})
         handling = to_agency_id or handling
         previous = at
-    if first_at > ctx.now + CLOCK_SKEW:
+    if first_at > ctx.now + progress.CLOCK_SKEW:
         raise LineError("The dossier's first time is in the future.")
     row = {name: getattr(clock, name) for name in CLOCK_FIELDS}
     row.update(handling_agency_id=handling, submitted_at=data.get("submitted_at") or first_at)

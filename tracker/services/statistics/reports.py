@@ -1,10 +1,4 @@
-"""Statistics: counters kept in step with every dossier change, and the reports read from them.
-
-**Keeping them.** ``on_created`` and ``on_step`` run inside the transaction that writes the
-dossier: they turn the step into per-day deltas (``tracker.domain.statistics.step_deltas``)
-and add them to the day, month and year cells of the dossier's receiving agency,
-procedure and channel (``tracker.models.statistics``). ``rebuild`` recomputes every cell
-by replaying every dossier's steps.
+"""Reading the counters: the report of a period, its filters and its groups.
 
 **Reading them.** A report for the local days [from, to] needs, per group:
 
@@ -38,323 +32,31 @@ whoever handles it later: received, resolved and pending then always add up.
 """
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
-from itertools import groupby
-from operator import attrgetter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
 
-from flask import current_app
-from sqlalchemy import and_, case, delete, false, func, literal, or_, select, text, union_all
+from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 
 from tracker.domain import progress
+from tracker.domain.agencies import AgencyTree
 from tracker.domain import statistics as rules_of
 from tracker.domain.deadlines import HOURS, Deadlines, TimeLimit
-from tracker.domain.statistics import COLUMNS, Counters, Period
-from tracker.domain.statuses import CHANNEL_CODES, Channel, Status, channel_label, normalize_language
-from tracker.domain.workflow import PAUSED_STATUSES, PAUSING_ACTIONS, REGISTER, MissingFields, TransitionRefused
-from tracker.database import bulk_insert
+from tracker.domain.statistics import Counters, Period
+from tracker.domain.statuses import CHANNEL_CODES, Channel, channel_label, normalize_language
+from tracker.domain.workflow import PAUSED_STATUSES
 from tracker.extensions import db
-from tracker.models import Agency, Dossier, Procedure, Step
+from tracker.models import Agency, Dossier, Procedure
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
 from tracker.models.types import utcnow
 from tracker.services.calendar import deadlines
+from tracker.services.reference import agency_tree
 from tracker.services.errors import Invalid
-
-log = logging.getLogger(__name__)
 
 _fine = StatCell.__table__
 _coarse = StatAgencyCell.__table__
 _by_procedure = StatProcedureCell.__table__
-_FINE_KEYS = ("grain", "start", "agency_id", "procedure_id", "channel")
-_COARSE_KEYS = ("grain", "start", "agency_id", "channel")
-_PROCEDURE_KEYS = ("grain", "start", "procedure_id", "channel")
-_TABLES = (_fine, _coarse, _by_procedure)
-_CHUNK = 500
-
-# -- keeping the counters -------------------------------------------------------------------------
-
-
-def on_created(dossier: Dossier) -> None:
-    """Count a new dossier: nothing until it is accepted, then its reception and deadline profile."""
-    if dossier.accepted_at is None:
-        return
-    from tracker.services.dossiers import clock_of  # that module calls this one
-
-    after = clock_of(dossier)
-    before = progress.DossierClock(status=Status.REGISTERED, limit=after.limit)
-    _record(dossier.agency_id, dossier.procedure_id, dossier.channel,
-            rules_of.step_deltas(before, after, dossier.accepted_at, deadlines()))
-
-
-def on_step(dossier: Dossier, before: progress.DossierClock, after: progress.DossierClock, at: datetime) -> None:
-    """Move the counters of a dossier by one step (``before`` and ``after`` are its clock around it)."""
-    if after.accepted_at is None:
-        return
-    _record(dossier.agency_id, dossier.procedure_id, dossier.channel,
-            rules_of.step_deltas(before, after, at, deadlines()))
-
-
-class Accumulator:
-    """Deltas summed in memory per agency, procedure, channel and day, then written with upserts
-    to the day, month and year cells of both tables."""
-
-    FULL = 500_000  # day cells, about 150 MB
-
-    def __init__(self):
-        self.days: dict[tuple, list[int]] = {}
-
-    def add(self, agency_id: int, procedure_id: int, channel: str, deltas: dict[date, list[int]]) -> None:
-        """Add one step's deltas (the vectors are taken over, not copied)."""
-        for day, row in deltas.items():
-            rules_of.accumulate(self.days, (agency_id, procedure_id, channel, day), row)
-
-    def __len__(self) -> int:
-        return len(self.days)
-
-    def write_when_full(self) -> None:
-        """Write the sums once they hold ``FULL`` day cells, so that memory stays bounded."""
-        if len(self.days) >= self.FULL:
-            self.write()
-
-    def write(self) -> None:
-        """Add the sums to the tables and start again.
-
-        Large sums (an import, a rebuild) are rolled up to months, years and the narrower
-        tables by the database, which groups a million rows far faster than Python.
-        """
-        if len(self.days) >= ROLLUP_MIN:
-            _roll_up_in_database(self.days)
-        else:
-            self._roll_up_here()
-        self.days = {}
-
-    def _roll_up_here(self) -> None:
-        fine: dict[tuple, list[int]] = {}
-        coarse: dict[tuple, list[int]] = {}
-        by_procedure: dict[tuple, list[int]] = {}
-        for (agency_id, procedure_id, channel, day), row in self.days.items():
-            if not any(row):
-                continue
-            for grain, start in (("d", day), ("m", day.replace(day=1)), ("y", date(day.year, 1, 1))):
-                for target, key in ((fine, (grain, start, agency_id, procedure_id, channel)),
-                                    (coarse, (grain, start, agency_id, channel)),
-                                    (by_procedure, (grain, start, procedure_id, channel))):
-                    current = target.get(key)
-                    if current is None:
-                        target[key] = row.copy()
-                    else:
-                        for i, value in enumerate(row):
-                            current[i] += value
-        _upsert(_fine, _FINE_KEYS, fine)
-        _upsert(_coarse, _COARSE_KEYS, coarse)
-        _upsert(_by_procedure, _PROCEDURE_KEYS, by_procedure)
-
-
-#: From this many day cells on, ``Accumulator.write`` lets the database do the roll-up.
-ROLLUP_MIN = 20_000
-_DAYS_TABLE = "stat_delta_days"  # a temporary table: the day sums waiting to be rolled up
-
-
-def _period_start(grain: str, dialect) -> str:
-    """SQL for the first day of the cell of ``grain`` holding ``day``."""
-    if grain == "d":
-        return "day"
-    unit = "month" if grain == "m" else "year"
-    if dialect.name == "postgresql":
-        return f"CAST(date_trunc('{unit}', CAST(day AS TIMESTAMP)) AS DATE)"
-    # SQLite keeps dates as ISO text (as SQLAlchemy's Date does).
-    return "substr(day, 1, 8) || '01'" if unit == "month" else "substr(day, 1, 5) || '01-01'"
-
-
-def _rollup_sql(table, keys: tuple[str, ...], grain: str, dialect) -> str:
-    """``INSERT ... SELECT`` summing the day table into the ``grain`` cells of ``table``, rows in key order."""
-    groups = ", ".join([_period_start(grain, dialect), *keys[2:]])
-    sums = ", ".join(f"SUM({c})" for c in COLUMNS)
-    # "WHERE 1 = 1" lets SQLite read the ON CONFLICT clause as the upsert's, not a join's.
-    return (f"INSERT INTO {table.name} ({', '.join((*keys, *COLUMNS))}) "
-            f"SELECT '{grain}', {groups}, {sums} FROM {_DAYS_TABLE} WHERE 1 = 1 GROUP BY {groups} "
-            f"HAVING {' OR '.join(f'SUM({c}) <> 0' for c in COLUMNS)} ORDER BY {groups} "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-            + ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in COLUMNS))
-
-
-def _roll_up_in_database(days: dict[tuple, list[int]]) -> None:
-    connection = db.session.connection()
-    dialect = connection.dialect
-    as_text = dialect.name == "sqlite"
-    rows = [(agency_id, procedure_id, channel, day.isoformat() if as_text else day, *values)
-            for (agency_id, procedure_id, channel, day), values in days.items() if any(values)]
-    if not rows:
-        return
-    connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_DAYS_TABLE} (agency_id INTEGER, procedure_id INTEGER, "
-        f"channel VARCHAR(16), day DATE, {', '.join(f'{c} INTEGER' for c in COLUMNS)})")
-    bulk_insert(connection, _DAYS_TABLE, ("agency_id", "procedure_id", "channel", "day", *COLUMNS), rows)
-    for table, keys in ((_fine, _FINE_KEYS), (_coarse, _COARSE_KEYS), (_by_procedure, _PROCEDURE_KEYS)):
-        for grain in ("d", "m", "y"):
-            connection.exec_driver_sql(_rollup_sql(table, keys, grain, dialect))
-    connection.exec_driver_sql(f"DELETE FROM {_DAYS_TABLE}")
-
-
-def _record(agency_id: int, procedure_id: int, channel: str, deltas: dict[date, list[int]]) -> None:
-    if not deltas:
-        return
-    cells = Accumulator()
-    cells.add(agency_id, procedure_id, channel, deltas)
-    cells.write()
-
-
-_UPSERTS: dict[tuple[str, str], str] = {}
-
-
-def _upsert_sql(table, keys: tuple[str, ...], dialect) -> str:
-    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET c = c + excluded.c`` for the driver, built once.
-
-    Written for the DBAPI directly: the rebuild sends millions of rows, and SQLAlchemy's
-    per-row parameter processing would cost more than the database's own work.
-    """
-    sql = _UPSERTS.get((dialect.name, table.name))
-    if sql is None:
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        columns = (*keys, *COLUMNS)
-        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))}) "
-               f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-               + ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in COLUMNS))
-        _UPSERTS[(dialect.name, table.name)] = sql
-    return sql
-
-
-def _upsert(table, keys: tuple[str, ...], cells: dict[tuple, list[int]]) -> None:
-    """Add each cell's deltas to its row, creating missing rows (one executemany per chunk).
-
-    Rows are written in key order, so that two transactions touching the same cells
-    lock them in the same order and cannot deadlock.
-    """
-    connection = db.session.connection()
-    dialect = connection.dialect
-    # SQLite keeps dates as ISO text (as SQLAlchemy's Date does); PostgreSQL takes them as they are.
-    as_text = dialect.name == "sqlite"
-    rows = [(grain, start.isoformat() if as_text else start, *rest, *values)
-            for (grain, start, *rest), values in sorted(cells.items()) if any(values)]
-    sql = _upsert_sql(table, keys, dialect)
-    for i in range(0, len(rows), _CHUNK * 10):
-        connection.exec_driver_sql(sql, rows[i:i + _CHUNK * 10])
-
-
-# -- rebuilding -----------------------------------------------------------------------------------
-
-_STEP_FIELDS = ("note", "public_note", "reason", "result", "new_appointment_at", "handler")
-
-
-def replay_deltas(limit: TimeLimit, steps: Iterable, rules: Deadlines,
-                  payment_pauses: bool) -> Iterable[dict[date, list[int]]]:
-    """The deltas of each step of one dossier, replayed from its first step.
-
-    ``steps`` are rows with ``action``, ``at`` and the step fields. A step the rules
-    now refuse (data written around the state machine) is logged and skipped.
-    """
-    clock = progress.DossierClock(status=Status.REGISTERED, limit=limit)
-    for step in steps:
-        if step.action == REGISTER:
-            continue
-        before = clock.snapshot()
-        fields = {name: getattr(step, name) for name in _STEP_FIELDS if getattr(step, name) is not None}
-        try:
-            progress.apply(clock, step.action, step.at, rules, fields, payment_pauses=payment_pauses)
-        except (TransitionRefused, MissingFields, progress.BadAppointment, ValueError) as refused:
-            log.warning("rebuild-stats: skipped step %s at %s: %s", step.action, step.at, refused)
-            clock = before
-            continue
-        yield rules_of.step_deltas(before, clock, step.at, rules)
-
-
-def unpaused_deltas(row, rules: Deadlines) -> Iterable[dict[date, list[int]]]:
-    """The deltas of a dossier that never waited for the applicant, from its row alone.
-
-    Without a pause its deadline never moves after acceptance, so only two steps
-    change its counters: the acceptance and the finish (or withdrawal). They are
-    rebuilt from the row's times with the same rules a replay applies.
-    """
-    limit = TimeLimit(row.limit_value, row.limit_unit)
-    registered = progress.DossierClock(status=Status.REGISTERED, limit=limit)
-    accepted = progress.DossierClock(status=Status.ACCEPTED, limit=limit)
-    progress.accept(accepted, row.accepted_at, rules)
-    yield rules_of.step_deltas(registered, accepted, row.accepted_at, rules)
-    closed_at = row.finished_at or row.withdrawn_at
-    if closed_at is None:
-        return
-    closed = accepted.snapshot()
-    closed.status = row.status
-    if row.finished_at is not None:
-        closed.finished_at = row.finished_at
-        closed.timeliness = rules.timeliness(row.finished_at, accepted.due_at, limit, 0)
-    else:
-        closed.withdrawn_at = row.withdrawn_at
-    yield rules_of.step_deltas(accepted, closed, closed_at, rules)
-
-
-def rebuild(progress_callback: Callable[[int], None] | None = None) -> int:
-    """Recompute every counter from the dossiers and their steps; returns how many dossiers counted.
-
-    Dossiers that never waited for the applicant are counted from their row (see
-    ``unpaused_deltas``); the others have their steps replayed. Works in the caller's
-    transaction, which commits. On PostgreSQL the counter tables are locked first:
-    steps recorded meanwhile wait, then add their deltas on top of the rebuilt
-    counters. ``progress_callback(n)`` is called as dossiers are done.
-    """
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"LOCK TABLE {', '.join(t.name for t in _TABLES)} IN EXCLUSIVE MODE"))
-    for table in _TABLES:
-        session.execute(delete(table))
-    rules = deadlines()
-    payment_pauses = current_app.config["TRACKER_PAYMENT_PAUSES"]
-    d, s = Dossier.__table__, Step.__table__
-    pausing = [str(action) for action in PAUSING_ACTIONS]
-    paused = set(session.scalars(select(s.c.dossier_id).where(s.c.action.in_(pausing)).distinct()))
-    cells = Accumulator()
-    counted = 0
-
-    def done(count: int = 1) -> None:
-        nonlocal counted
-        counted += count
-        if progress_callback and counted % 1000 == 0:
-            progress_callback(1000)
-        cells.write_when_full()
-
-    rows = (select(d.c.id, d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.limit_value, d.c.limit_unit,
-                   d.c.status, d.c.accepted_at, d.c.finished_at, d.c.withdrawn_at)
-            .where(d.c.accepted_at.is_not(None)).order_by(d.c.agency_id, d.c.id)
-            .execution_options(yield_per=5000))
-    for row in session.execute(rows):
-        if row.id in paused:
-            continue
-        for deltas in unpaused_deltas(row, rules):
-            cells.add(row.agency_id, row.procedure_id, row.channel, deltas)
-        done()
-    steps = (select(d.c.id, d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.limit_value, d.c.limit_unit,
-                    s.c.action, s.c.at, *[s.c[name] for name in _STEP_FIELDS])
-             .join(s, s.c.dossier_id == d.c.id)
-             .where(d.c.accepted_at.is_not(None), d.c.id.in_(select(s.c.dossier_id).where(s.c.action.in_(pausing))))
-             .order_by(d.c.id, s.c.seq)
-             .execution_options(yield_per=5000))
-    for _, group in groupby(session.execute(steps), key=attrgetter("id")):
-        rows = list(group)
-        first = rows[0]
-        for deltas in replay_deltas(TimeLimit(first.limit_value, first.limit_unit), rows, rules, payment_pauses):
-            cells.add(first.agency_id, first.procedure_id, first.channel, deltas)
-        done()
-    cells.write()
-    if progress_callback and counted % 1000:
-        progress_callback(counted % 1000)
-    session.flush()
-    return counted
-
-
-# -- reports --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -442,46 +144,11 @@ class _Plan:
     constant: object | None = None  # the only group, when there is just one
 
 
-class _Tree:
-    """The agency tree, read once per report (a small table)."""
-
-    def __init__(self):
-        rows = db.session.execute(select(Agency.id, Agency.code, Agency.name, Agency.parent_id)).all()
-        self.by_id = {row.id: row for row in rows}
-        self.children: dict[int | None, list[int]] = defaultdict(list)
-        for row in rows:
-            self.children[row.parent_id].append(row.id)
-
-    def subtree(self, root: int) -> set[int]:
-        """The agency and every agency below it."""
-        found, todo = set(), [root]
-        while todo:
-            current = todo.pop()
-            if current not in found:
-                found.add(current)
-                todo.extend(self.children.get(current, ()))
-        return found
-
-    def group_of(self, root: int | None) -> dict[int, int]:
-        """Each agency's group: the child of ``root`` above it (``root`` itself for its own dossiers)."""
-        groups = {}
-        for agency_id in self.by_id:
-            current, seen = agency_id, set()
-            while True:
-                parent = self.by_id[current].parent_id
-                if current == root or parent == root or parent is None or parent in seen:
-                    break
-                seen.add(current)
-                current = parent
-            groups[agency_id] = current
-        return groups
-
-
 def _identity(key):
     return key
 
 
-def _plan(query: Query, tree: _Tree) -> _Plan:
+def _plan(query: Query, tree: AgencyTree) -> _Plan:
     procedure_ids = None
     if query.procedure is not None:
         procedure_ids = {query.procedure.id}
@@ -594,7 +261,7 @@ def _figures(plan: _Plan, period: Period, today: date, rules: Deadlines,
     return result
 
 
-def _judged_now(query: Query, plan: _Plan, tree: _Tree, now: datetime, rules: Deadlines) -> dict:
+def _judged_now(query: Query, plan: _Plan, tree: AgencyTree, now: datetime, rules: Deadlines) -> dict:
     """Per group, how many more (or fewer) dossiers are overdue now than at the end of today.
 
     Only open dossiers with working-hour limits can differ: those due later today
@@ -646,7 +313,7 @@ def _month_name(start: date, lang: str) -> str:
     return f"Tháng {start.month:02d}/{start.year}"
 
 
-def _group_labels(query: Query, tree: _Tree, keys: Iterable) -> list[tuple[object, str, str]]:
+def _group_labels(query: Query, tree: AgencyTree, keys: Iterable) -> list[tuple[object, str, str]]:
     """(group key, public key, name) for each group, in display order."""
     keys = [k for k in keys if k is not None]
     if query.group_by == "agency":
@@ -673,7 +340,7 @@ def report(query: Query, now: datetime | None = None) -> dict:
     now = now or utcnow()
     rules = deadlines()
     today = rules.local(now).date()
-    tree = _Tree()
+    tree = agency_tree()
     plan = _plan(query, tree)
     period = query.period
     judged_now = _judged_now(query, plan, tree, now, rules) if period.end >= today else None

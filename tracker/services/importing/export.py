@@ -1,4 +1,4 @@
-"""Export in JSON Lines (API.md, Operations), the format ``tracker.services.importer`` reads.
+"""Export in JSON Lines (API.md, Operations), the format ``tracker.services.importing.importer`` reads.
 
 The export writes parents before their children and the calendar overrides before
 the dossiers, so that its file imports as it is.
@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import select
 
 from tracker.domain.statuses import Status
+from tracker.domain.agencies import AgencyTree
 from tracker.domain.workflow import Action
 from tracker.extensions import db
 from tracker.models import Agency, CalendarOverride, Dossier, Procedure
@@ -21,21 +22,8 @@ BATCH = 2000  # dossiers read per query
 
 def _parents_first(agencies: list[Agency]) -> list[Agency]:
     """Agencies by depth in the tree, then by id: a parent moved below a younger agency still comes first."""
-    parents = {a.id: a.parent_id for a in agencies}
-    depth: dict[int, int] = {}
-
-    def depth_of(agency_id: int) -> int:
-        chain = []
-        while agency_id is not None and agency_id not in depth:
-            chain.append(agency_id)
-            agency_id = parents[agency_id]
-        level = -1 if agency_id is None else depth[agency_id]
-        for node in reversed(chain):
-            level += 1
-            depth[node] = level
-        return level
-
-    return sorted(agencies, key=lambda a: (depth_of(a.id), a.id))
+    tree = AgencyTree(agencies)
+    return sorted(agencies, key=lambda a: (tree.depth(a.id), a.id))
 
 
 def export_records(rules_tz) -> Iterator[dict]:

@@ -1,19 +1,17 @@
 """Every error as an RFC 9457 problem document (``application/problem+json``).
 
-flask-smorest funnels HTTP exceptions through ``handle_http_exception``; this
-module makes that handler, and the app's own error handlers, speak one shape:
+The API's ``handle_http_exception`` (``tracker.api``) and the app's own error handlers
+build every answer here, in one shape:
 ``{type, title, status, detail}`` plus ``errors`` (422) or ``allowed_actions`` (409).
 """
 from __future__ import annotations
 
-import logging
-
 import marshmallow as ma
 from flask import Response, json
-from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
-log = logging.getLogger(__name__)
+from tracker.schemas.errors import flatten_errors
 
 PROBLEM_TYPE = "about:blank"
 
@@ -46,38 +44,9 @@ class ProblemSchema(ma.Schema):
     allowed_actions = ma.fields.List(ma.fields.String())
 
 
-def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
-    """Turn marshmallow's nested messages into ``{"applicant.phone": ["..."]}``.
-
-    webargs nests them under the request location (``json``, ``query``); that
-    level is dropped because clients name fields, not locations.
-    """
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = str(key)
-            if not prefix and name in {"json", "query", "headers", "form", "view_args", "files"}:
-                name = ""
-            if name == "_schema" and prefix:
-                # A nested object refused as a whole belongs to the field that holds it.
-                name = ""
-            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
-            flat.update(flatten_errors(value, path))
-    elif isinstance(messages, (list, tuple)) and messages and all(isinstance(m, str) for m in messages):
-        flat.setdefault(prefix or "_schema", []).extend(messages)
-    elif isinstance(messages, (list, tuple)):
-        for item in messages:
-            flat.update(flatten_errors(item, prefix))
-    else:
-        flat.setdefault(prefix or "_schema", []).append(str(messages))
-    return flat
-
-
 def problem_response(status: int, detail: str | None = None, title: str | None = None,
                      headers: dict | None = None, **extra) -> Response:
     """Build a problem+json response."""
-    from werkzeug.http import HTTP_STATUS_CODES
-
     body = {
         "type": PROBLEM_TYPE,
         "title": title or HTTP_STATUS_CODES.get(status, "Error"),
@@ -109,14 +78,3 @@ def problem_from_exception(error: HTTPException) -> Response:
         if key.lower() != "content-type":
             headers.setdefault(key, value)
     return problem_response(error.code or 500, detail, headers=headers, **extra)
-
-
-class ProblemApi(Api):
-    """flask-smorest ``Api`` whose errors are problem documents."""
-
-    ERROR_SCHEMA = ProblemSchema
-
-    def handle_http_exception(self, error):
-        if isinstance(error, InternalServerError) and error.original_exception is not None:
-            log.exception("unhandled error", exc_info=error.original_exception)
-        return problem_from_exception(error)

@@ -30,17 +30,15 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tracker.api.agencies import AgencySchema
-from tracker.api.calendar import OverrideSchema
-from tracker.api.procedures import ProcedureSchema
 from tracker.extensions import db
 from tracker.models import Agency, CalendarOverride, Procedure
+from tracker.schemas.reference import AgencySchema, OverrideSchema, ProcedureSchema
 from tracker.services import audit, overrides, reference, statistics
 from tracker.services.audit import Actor
-from tracker.services.bulk_writer import DossierWriter, driver_datetime
+from tracker.services.importing.writer import DossierWriter, driver_datetime
 from tracker.services.calendar import deadlines
-from tracker.services.import_pool import ChunkPool
-from tracker.services.import_records import (BAD_LINE, ImportContext, LineError, PreparedChunk, RowFormat,
+from tracker.services.importing.pool import ChunkPool
+from tracker.services.importing.records import (BAD_LINE, ImportContext, LineError, PreparedChunk, RowFormat,
                                              parse_line, prepare_chunk, reason)
 
 log = logging.getLogger(__name__)

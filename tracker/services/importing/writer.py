@@ -2,21 +2,22 @@
 
 At a million dossiers SQLAlchemy's per-value parameter processing would cost more
 than the database's own work, so rows arrive already in the driver's form
-(``driver_datetime``, ``tracker.services.import_records.RowFormat``) and the
+(``driver_datetime``, ``tracker.services.importing.records.RowFormat``) and the
 dossier ids are reserved up front, since the steps need them. SQLite takes them
 with ``executemany``, PostgreSQL with ``COPY``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Callable
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from tracker.database import bulk_insert
+from tracker.models.types import naive_utc
 from tracker.services.codes import reserve_numbers
-from tracker.services.import_records import DOSSIER_COLUMNS, STEP_COLUMNS, PreparedDossier
+from tracker.services.importing.records import DOSSIER_COLUMNS, STEP_COLUMNS, PreparedDossier
 
 _LOOKUP = 500  # codes per existence query
 SQLITE_CACHE_KB = 512 * 1024
@@ -29,8 +30,8 @@ def driver_datetime(dialect: Dialect) -> Callable[[datetime], object]:
     PostgreSQL takes the naive UTC datetime itself.
     """
     if dialect.name == "sqlite":
-        return lambda value: value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return lambda value: value.astimezone(timezone.utc).replace(tzinfo=None)
+        return lambda value: naive_utc(value).isoformat(" ", "microseconds")
+    return naive_utc
 
 
 class DossierWriter:

@@ -1,0 +1,1 @@
+"""What the API and the pages share about HTTP: problem documents, input hygiene, rate limits, caching."""

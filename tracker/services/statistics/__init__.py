@@ -1,0 +1,15 @@
+"""Statistics: counters kept in step with every dossier change, and the reports read from them.
+
+- ``counters``: the write path, in the transaction of each step (``on_created``, ``on_step``);
+- ``rebuild``: every counter recomputed from the dossiers' history;
+- ``reports``: a period's figures read from the counters (``resolve``, ``report``);
+- ``exports``: the II.06a table of a report as CSV and XLSX.
+
+The rules are in docs/rules.md#statistics-counters.
+"""
+from tracker.services.statistics.counters import Accumulator, on_created, on_step
+from tracker.services.statistics.rebuild import rebuild, replay_deltas, unpaused_deltas
+from tracker.services.statistics.reports import Query, report, resolve
+
+__all__ = ["Accumulator", "Query", "on_created", "on_step", "rebuild", "replay_deltas", "report", "resolve",
+           "unpaused_deltas"]

@@ -1,0 +1,130 @@
+"""Rebuilding the counters from the dossiers' history (``flask tracker rebuild-stats``)."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from itertools import groupby
+from operator import attrgetter
+from typing import Callable, Iterable
+
+from flask import current_app
+from sqlalchemy import delete, select, text
+
+from tracker.domain import progress
+from tracker.domain import statistics as rules_of
+from tracker.domain.deadlines import Deadlines, TimeLimit
+from tracker.domain.progress import STEP_FIELDS
+from tracker.domain.statuses import Status
+from tracker.domain.workflow import PAUSING_ACTIONS, REGISTER, MissingFields, TransitionRefused
+from tracker.extensions import db
+from tracker.models import Dossier, Step
+from tracker.services.calendar import deadlines
+from tracker.services.statistics.counters import TABLES, Accumulator
+
+log = logging.getLogger(__name__)
+
+def replay_deltas(limit: TimeLimit, steps: Iterable, rules: Deadlines,
+                  payment_pauses: bool) -> Iterable[dict[date, list[int]]]:
+    """The deltas of each step of one dossier, replayed from its first step.
+
+    ``steps`` are rows with ``action``, ``at`` and the step fields. A step the rules
+    now refuse (data written around the state machine) is logged and skipped.
+    """
+    clock = progress.DossierClock(status=Status.REGISTERED, limit=limit)
+    for step in steps:
+        if step.action == REGISTER:
+            continue
+        before = clock.snapshot()
+        fields = {name: getattr(step, name) for name in STEP_FIELDS if getattr(step, name) is not None}
+        try:
+            progress.apply(clock, step.action, step.at, rules, fields, payment_pauses=payment_pauses)
+        except (TransitionRefused, MissingFields, progress.BadAppointment, ValueError) as refused:
+            log.warning("rebuild-stats: skipped step %s at %s: %s", step.action, step.at, refused)
+            clock = before
+            continue
+        yield rules_of.step_deltas(before, clock, step.at, rules)
+
+
+def unpaused_deltas(row, rules: Deadlines) -> Iterable[dict[date, list[int]]]:
+    """The deltas of a dossier that never waited for the applicant, from its row alone.
+
+    Without a pause its deadline never moves after acceptance, so only two steps
+    change its counters: the acceptance and the finish (or withdrawal). They are
+    rebuilt from the row's times with the same rules a replay applies.
+    """
+    limit = TimeLimit(row.limit_value, row.limit_unit)
+    registered = progress.DossierClock(status=Status.REGISTERED, limit=limit)
+    accepted = progress.DossierClock(status=Status.ACCEPTED, limit=limit)
+    progress.accept(accepted, row.accepted_at, rules)
+    yield rules_of.step_deltas(registered, accepted, row.accepted_at, rules)
+    closed_at = row.finished_at or row.withdrawn_at
+    if closed_at is None:
+        return
+    closed = accepted.snapshot()
+    closed.status = row.status
+    if row.finished_at is not None:
+        closed.finished_at = row.finished_at
+        closed.timeliness = rules.timeliness(row.finished_at, accepted.due_at, limit, 0)
+    else:
+        closed.withdrawn_at = row.withdrawn_at
+    yield rules_of.step_deltas(accepted, closed, closed_at, rules)
+
+
+def rebuild(progress_callback: Callable[[int], None] | None = None) -> int:
+    """Recompute every counter from the dossiers and their steps; returns how many dossiers counted.
+
+    Dossiers that never waited for the applicant are counted from their row (see
+    ``unpaused_deltas``); the others have their steps replayed. Works in the caller's
+    transaction, which commits. On PostgreSQL the counter tables are locked first:
+    steps recorded meanwhile wait, then add their deltas on top of the rebuilt
+    counters. ``progress_callback(n)`` is called as dossiers are done.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"LOCK TABLE {', '.join(t.name for t in TABLES)} IN EXCLUSIVE MODE"))
+    for table in TABLES:
+        session.execute(delete(table))
+    rules = deadlines()
+    payment_pauses = current_app.config["TRACKER_PAYMENT_PAUSES"]
+    d, s = Dossier.__table__, Step.__table__
+    pausing = [str(action) for action in PAUSING_ACTIONS]
+    paused = set(session.scalars(select(s.c.dossier_id).where(s.c.action.in_(pausing)).distinct()))
+    cells = Accumulator()
+    counted = 0
+
+    def done(count: int = 1) -> None:
+        nonlocal counted
+        counted += count
+        if progress_callback and counted % 1000 == 0:
+            progress_callback(1000)
+        cells.write_when_full()
+
+    rows = (select(d.c.id, d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.limit_value, d.c.limit_unit,
+                   d.c.status, d.c.accepted_at, d.c.finished_at, d.c.withdrawn_at)
+            .where(d.c.accepted_at.is_not(None)).order_by(d.c.agency_id, d.c.id)
+            .execution_options(yield_per=5000))
+    for row in session.execute(rows):
+        if row.id in paused:
+            continue
+        for deltas in unpaused_deltas(row, rules):
+            cells.add(row.agency_id, row.procedure_id, row.channel, deltas)
+        done()
+    steps = (select(d.c.id, d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.limit_value, d.c.limit_unit,
+                    s.c.action, s.c.at, *[s.c[name] for name in STEP_FIELDS])
+             .join(s, s.c.dossier_id == d.c.id)
+             .where(d.c.accepted_at.is_not(None), d.c.id.in_(select(s.c.dossier_id).where(s.c.action.in_(pausing))))
+             .order_by(d.c.id, s.c.seq)
+             .execution_options(yield_per=5000))
+    for _, group in groupby(session.execute(steps), key=attrgetter("id")):
+        rows = list(group)
+        first = rows[0]
+        for deltas in replay_deltas(TimeLimit(first.limit_value, first.limit_unit), rows, rules, payment_pauses):
+            cells.add(first.agency_id, first.procedure_id, first.channel, deltas)
+        done()
+    cells.write()
+    if progress_callback and counted % 1000:
+        progress_callback(counted % 1000)
+    session.flush()
+    return counted
+
+
