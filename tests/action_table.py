@@ -1,4 +1,4 @@
-"""The actions table of DOMAIN.md, written out by hand, independently of tracker.domain.workflow.
+"""The actions table of docs/rules.md, written out by hand, independently of tracker.domain.workflow.
 
 action -> (statuses it is allowed from (None: any), status it leads to (None: unchanged)),
 in the table's order, which is also the order of ``allowed_actions``.

@@ -2,7 +2,7 @@
 
 Nothing here is shared with the production aggregation (no counters, no cells, no
 profiles): each dossier's steps are replayed with ``progress.apply`` and every
-counter of DOMAIN.md ("Statistics") is evaluated from its definition, dossier by
+counter of the rule book (docs/rules.md#statistics-counters) is evaluated from its definition, dossier by
 dossier. Pending dossiers are judged at ``min(end of to, now)`` by replaying the
 steps recorded up to that instant and asking ``progress.is_overdue``.
 """

@@ -149,3 +149,14 @@ def rebuild_stats(quiet):
         counted = statistics.rebuild(progress_callback=bar.update)
     db.session.commit()
     click.echo(f"Rebuilt the statistics from {counted} accepted dossiers.")
+
+
+@tracker_cli.command("purge")
+def purge():
+    """Delete expired idempotency keys and revoked-token records (run it daily)."""
+    from tracker.services import housekeeping
+
+    counts = housekeeping.purge()
+    db.session.commit()
+    click.echo(f"Deleted {counts['idempotency_keys']} expired idempotency keys and "
+               f"{counts['revoked_tokens']} expired revoked-token records.")

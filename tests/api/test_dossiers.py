@@ -157,7 +157,7 @@ def _create_returns_the_full_dossier(api, client):
     assert body["accepted_at"] == "2025-01-24T10:00:00+07:00"
     assert body["submitted_at"] == "2025-01-24T10:00:00+07:00"
     assert body["effective_intake_at"] == "2025-01-24T10:00:00+07:00"
-    assert body["due_at"] == "2025-02-05T17:00:00+07:00"  # the DOMAIN.md example, over Tết
+    assert body["due_at"] == "2025-02-05T17:00:00+07:00"  # the rule book's example, over Tết
     assert body["appointment_at"] == "2025-02-05T17:00:00+07:00"
     assert body["finished_at"] is None and body["returned_at"] is None and body["result"] is None
     assert body["supplement_count"] == 0
@@ -307,7 +307,7 @@ def check_status(api: Api, status: str) -> list[str]:
 
 
 def test_every_action_from_every_status(api):
-    """All 130 (action, status) pairs of the DOMAIN.md table, through the API."""
+    """All 130 (action, status) pairs of the actions table (docs/rules.md), through the API."""
     problems = [problem for status in STATUSES for problem in check_status(api, status)]
     assert not problems, "\n".join(problems)
 

@@ -1,6 +1,6 @@
 """GET /api/v1/public/stats (.csv, .xlsx): worked examples, errors, caching, and what it reads.
 
-The worked example (figures computed by hand from DOMAIN.md, in the comments) uses the
+The worked example (figures computed by hand from docs/rules.md, in the comments) uses the
 rule book's own date: a 3-working-day procedure accepted Friday 2025-01-24 at 10:00 is
 due Wednesday 2025-02-05 (Tết 2025 in between).
 """

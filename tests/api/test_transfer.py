@@ -1,4 +1,4 @@
-"""Import and export in JSON Lines (API.md, Operations): a history built through the API goes out
+"""Import and export in JSON Lines (docs/api-guide.md#import-and-export): a history built through the API goes out
 with ``flask tracker export`` and comes back identical in an empty database with ``flask tracker import``.
 """
 from __future__ import annotations

@@ -41,7 +41,7 @@ def test_time_limit_rejects_bad_values(value, unit) -> None:
         TimeLimit(value, unit)
 
 
-# -- the DOMAIN.md example and day limits ---------------------------------------------
+# -- the rule book's example and day limits ---------------------------------------------
 
 
 def test_domain_example_three_days_over_tet() -> None:

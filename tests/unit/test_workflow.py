@@ -60,7 +60,7 @@ ALL_ACTIONS = [
     "apologize",
     "comment",
 ]
-# action -> (source statuses, or None for any; target, or None for unchanged), by hand from DOMAIN.md.
+# action -> (source statuses, or None for any; target, or None for unchanged), by hand from docs/rules.md.
 EXPECTED_TABLE = TABLE
 
 # Fields that satisfy every action's requirements, so the transition test sees only transitions.
@@ -91,7 +91,7 @@ def expected_allowed(status: str) -> list[str]:
 
 
 def test_enumerations_match_the_rule_book() -> None:
-    """Status and Action values, and the RULES order, are those of DOMAIN.md."""
+    """Status and Action values, and the RULES order, are those of docs/rules.md."""
     assert [s.value for s in Status] == ALL_STATUSES
     assert [a.value for a in Action] == ALL_ACTIONS
     assert list(RULES) == [Action(a) for a in ALL_ACTIONS]
@@ -286,7 +286,7 @@ EXPECTED_LABELS = {
 
 @pytest.mark.parametrize("status", ALL_STATUSES)
 def test_status_labels(status: str) -> None:
-    """Labels are exactly those of DOMAIN.md, with Vietnamese as the fallback."""
+    """Labels are exactly those of docs/rules.md, with Vietnamese as the fallback."""
     vi, en = EXPECTED_LABELS[status]
     assert status_label(status) == vi
     assert status_label(status, "vi") == vi

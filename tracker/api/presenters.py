@@ -26,7 +26,7 @@ def step_view(step: Step, lang: str) -> dict:
 
 
 def dossier_view(dossier: Dossier, lang: str, with_steps: bool = True) -> dict:
-    """The whole dossier object (docs/api-guide.md#dossiers), with the derived fields."""
+    """The whole dossier object (docs/api-guide.md#the-clerks-workflow), with the derived fields."""
     view = {
         "code": dossier.code,
         "procedure": code_name(dossier.procedure),

@@ -6,7 +6,6 @@ from functools import wraps
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest import abort
 
-from tracker.services.scope import in_scope
 
 STAFF = ("admin", "manager", "clerk", "viewer")
 WRITERS = ("admin", "manager", "clerk")
@@ -35,8 +34,3 @@ def roles_required(*roles: str):
 
     return decorator
 
-
-def require_scope(agency_id: int | None, what: str = "resource") -> None:
-    """404 when the agency lies outside the caller's subtree, so existence does not leak."""
-    if not in_scope(current_user, agency_id):
-        abort(404, message=f"No such {what}.")

@@ -12,21 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import timedelta
 from functools import wraps
 
 from flask import Response, make_response, request
 from flask_jwt_extended import current_user, get_current_user
 from flask_smorest import abort
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
 from tracker.models import IdempotencyKey
 from tracker.models.types import utcnow
+from tracker.services.housekeeping import IDEMPOTENCY_KEY_LIFETIME
 
 KEY_HEADER = "Idempotency-Key"
-KEY_LIFETIME = timedelta(hours=48)
+KEY_LIFETIME = IDEMPOTENCY_KEY_LIFETIME
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 
 
@@ -126,9 +126,3 @@ def writes(view):
         abort(409, message="A request with this Idempotency-Key is still in progress; retry later.")
 
     return wrapper
-
-
-def purge_expired_keys() -> int:
-    """Delete idempotency keys older than their lifetime; returns how many went."""
-    result = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - KEY_LIFETIME))
-    return result.rowcount or 0

@@ -1,4 +1,4 @@
-"""Agency codes and dossier codes (``{agency_code}-{yyMMdd}-{NNNN}``, DOMAIN.md "The dossier code")."""
+"""Agency codes and dossier codes (``{agency_code}-{yyMMdd}-{NNNN}``, docs/rules.md#dossier-codes)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ _AGENCY_CODE = re.compile(AGENCY_CODE_RE, re.ASCII)
 _DOSSIER_CODE = re.compile(
     r"([0-9A-Z.]{3,32})-([0-9]{2})([0-9]{2})([0-9]{2})-([0-9]{4,12})", re.ASCII
 )
+
+#: A code kept from an earlier system on import (3 to 64 letters, digits, ``.``, ``-``, ``_``, ``/``):
+#: receipts already printed stay valid. Match it with ``fullmatch``.
+IMPORTED_CODE_RE = r"[0-9A-Za-z.\-_/]{3,64}"
+IMPORTED_CODE_MESSAGE = "A code is 3 to 64 letters, digits, '.', '-', '_' or '/'."
 
 #: Largest daily counter a code can carry (twelve digits).
 MAX_DOSSIER_NUMBER = 999_999_999_999

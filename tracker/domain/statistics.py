@@ -5,7 +5,7 @@ Pure domain code (no Flask, no database), the rule book's "Statistics" section i
 - **Periods**: ``2025``, ``2025-03``, ``2025-Q1``, ``2025-H1``, ``2025-9M`` or explicit
   dates, always whole local days [from, to] (:func:`parse_period`, :func:`explicit_period`).
 - **Counters**: what a report holds (:class:`Counters`) and how it is printed
-  (COUNTERS of API.md, :meth:`Counters.as_dict`; the II.06a columns, :data:`II06A_COLUMNS`).
+  (the counters object, docs/rules.md#statistics-counters, :meth:`Counters.as_dict`; the II.06a columns, :data:`II06A_COLUMNS`).
 - **Deltas**: what one step of one dossier adds to the counters of each local day
   (:func:`step_deltas`). Added up from the beginning of time to a day, the deltas give
   every cumulative figure of that day: dossiers open at its end, and how many of them
@@ -201,7 +201,7 @@ def cumulative_cells(last: date) -> list[tuple[str, date, date, int]]:
     deltas dated after today (deadlines to come), which is why the subtraction is exact.
     """
     year, month = date(last.year, 1, 1), _month_start(last)
-    day_count, month_count = last.day, last.month - 1
+    day_count = last.day
     add_days = day_count <= _month_end(last).day - day_count
     # Days: add the month's days up to ``last``, or take the month whole and remove the rest.
     months_through = month if add_days else _month_start(month + timedelta(days=31))  # exclusive
@@ -432,7 +432,7 @@ class Counters:
         return self.pending - self.overdue
 
     def as_dict(self) -> dict:
-        """The COUNTERS object of API.md.
+        """The counters object of the public statistics (docs/rules.md#statistics-counters).
 
         Rates are fractions rounded to 4 places, the mean processing time to 2; each is
         None when its denominator is zero.

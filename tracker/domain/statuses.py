@@ -1,6 +1,6 @@
 """Dossier statuses and submission channels, with their national codes and labels.
 
-The keys, numeric codes and labels are those of the national list in DOMAIN.md; they are
+The keys, numeric codes and labels are those of the national list (docs/rules.md#statuses-and-channels); they are
 part of the public contract (``status_code``, ``status_label``), so they must never drift.
 """
 
@@ -12,12 +12,10 @@ from enum import StrEnum
 __all__ = [
     "Status",
     "STATUS_CODES",
-    "STATUS_BY_CODE",
     "STATUS_LABELS",
     "status_label",
     "Channel",
     "CHANNEL_CODES",
-    "CHANNEL_BY_CODE",
     "CHANNEL_LABELS",
     "channel_label",
     "LANGUAGES",
@@ -32,7 +30,7 @@ DEFAULT_LANGUAGE = "vi"
 
 
 class Status(StrEnum):
-    """A dossier status from the national list (DOMAIN.md, "Statuses")."""
+    """A dossier status from the national list (docs/rules.md#statuses-and-channels)."""
 
     REGISTERED = "registered"
     ACCEPTED = "accepted"
@@ -60,10 +58,7 @@ STATUS_CODES: dict[Status, int] = {
     Status.RETURNED: 10,
 }
 
-#: Reverse of :data:`STATUS_CODES`, for imports from systems that only store the number.
-STATUS_BY_CODE: dict[int, Status] = {code: status for status, code in STATUS_CODES.items()}
-
-#: Labels exactly as in the DOMAIN.md table, per language.
+#: Labels exactly as in the national list (docs/rules.md#statuses-and-channels), per language.
 STATUS_LABELS: dict[Status, dict[str, str]] = {
     Status.REGISTERED: {"vi": "Mới đăng ký", "en": "Submitted, awaiting acceptance"},
     Status.ACCEPTED: {"vi": "Đã tiếp nhận", "en": "Accepted"},
@@ -118,9 +113,6 @@ CHANNEL_CODES: dict[Channel, int] = {
     Channel.ONLINE: 2,
     Channel.POSTAL: 3,
 }
-
-#: Reverse of :data:`CHANNEL_CODES`.
-CHANNEL_BY_CODE: dict[int, Channel] = {code: channel for channel, code in CHANNEL_CODES.items()}
 
 #: Human labels for channels (statistics tables, pages).
 CHANNEL_LABELS: dict[Channel, dict[str, str]] = {

@@ -1,6 +1,6 @@
 """The dossier state machine: which action is allowed from which status, and what it needs.
 
-``RULES`` is a transcription of the actions table of DOMAIN.md and the single source of truth
+``RULES`` is a transcription of the actions table (docs/rules.md#actions-and-the-state-machine) and the single source of truth
 for the rest of the application; the tests check it against an independently written copy.
 """
 
@@ -22,7 +22,6 @@ __all__ = [
     "TransitionRefused",
     "MissingFields",
     "allowed_actions",
-    "is_allowed",
     "next_status",
     "missing_fields",
     "PAUSING_ACTIONS",
@@ -34,7 +33,7 @@ __all__ = [
 
 
 class Action(StrEnum):
-    """A processing step a clerk can record on a dossier (DOMAIN.md, "Actions")."""
+    """A processing step a clerk can record on a dossier (docs/rules.md#actions-and-the-state-machine)."""
 
     ACCEPT = "accept"
     REFUSE_INTAKE = "refuse_intake"
@@ -69,7 +68,7 @@ class Rule:
 
 S = Status  # short alias to keep the table below readable
 
-#: The actions table, in the order of DOMAIN.md (that order is also the order of allowed lists).
+#: The actions table, in the order of the rule book (that order is also the order of allowed lists).
 RULES: dict[Action, Rule] = {
     rule.action: rule
     for rule in (
@@ -175,11 +174,11 @@ PAUSING_ACTIONS: frozenset[Action] = frozenset({Action.REQUEST_SUPPLEMENT, Actio
 #: Actions that end such a wait.
 RESUMING_ACTIONS: frozenset[Action] = frozenset({Action.RECEIVE_SUPPLEMENT, Action.RECEIVE_PAYMENT})
 #: Statuses reached by a pausing action. Whether payment_requested actually stops the clock is
-#: configurable (DOMAIN.md, "Pauses"); that choice belongs to the deadline code, not here.
+#: configurable (docs/rules.md#pauses); that choice belongs to the deadline code, not here.
 PAUSED_STATUSES: frozenset[Status] = frozenset(
     {Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED}
 )
-#: Statuses that give a dossier a finish time for timeliness (DOMAIN.md, "Timeliness").
+#: Statuses that give a dossier a finish time for timeliness (docs/rules.md#timeliness).
 FINISHED: frozenset[Status] = frozenset({Status.DONE, Status.RETURNED, Status.STOPPED})
 
 
@@ -230,12 +229,6 @@ def _action(action: str) -> Action:
         raise ValueError(f"Unknown action: {action!r}") from None
 
 
-def is_allowed(status: str, action: str) -> bool:
-    """Tell whether ``action`` may be recorded on a dossier in ``status`` (unknown values -> ValueError)."""
-    rule = RULES[_action(action)]
-    return rule.sources is None or _status(status) in rule.sources
-
-
 def allowed_actions(status: str) -> list[str]:
     """List the actions allowed from ``status``, in table order (unknown status -> ValueError)."""
     current = _status(status)
@@ -283,7 +276,8 @@ def next_status(status: str, action: str, fields: Mapping[str, object]) -> str:
     status for actions that do not change it (apologize, comment).
 
     Whether ``new_appointment_at`` is later than the current appointment is not checked here:
-    it needs the dossier's data and a parsed time, which belong to the service layer.
+    it needs the dossier's current appointment, which ``tracker.domain.progress.apply`` holds
+    and checks (``BadAppointment``).
     """
     current = _status(status)
     act = _action(action)
@@ -301,7 +295,7 @@ def next_status(status: str, action: str, fields: Mapping[str, object]) -> str:
 CLOSED: frozenset[Status] = frozenset(
     status for status in Status if allowed_actions(status) == [str(Action.COMMENT)]
 )
-# The table in DOMAIN.md implies exactly these; fail at import if a table edit changes that
+# The actions table implies exactly these; fail at import if a table edit changes that
 # silently, because statistics and the public pages rely on it (not an assert: -O drops those).
 if CLOSED != {Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED}:
     raise RuntimeError(f"Actions table changed the closed statuses: {sorted(CLOSED)}")

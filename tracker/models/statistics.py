@@ -6,7 +6,7 @@ agency, procedure and channel (any filter and grouping), and two narrower ones t
 the common reports read: per agency and channel (agency reports), and per procedure
 and channel (city-wide procedure and field reports). A report then reads a handful of
 cells rather than the dossiers (``tracker.domain.statistics.range_cells``).
-``flask tracker rebuild-stats`` recomputes both from the dossiers and their steps.
+``flask tracker rebuild-stats`` recomputes all three from the dossiers and their steps.
 """
 from __future__ import annotations
 

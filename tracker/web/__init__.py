@@ -1,4 +1,4 @@
-"""Server-rendered pages for citizens: the dossier lookup (and, later, the public dashboard).
+"""Server-rendered pages for citizens: the dossier lookup, the public dashboard and the portal's widget.
 
 Pages work without JavaScript, load nothing from other hosts (no CDN, no web
 fonts: the phone's own fonts), and send a Content-Security-Policy allowing only

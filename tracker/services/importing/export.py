@@ -1,4 +1,4 @@
-"""Export in JSON Lines (API.md, Operations), the format ``tracker.services.importing.importer`` reads.
+"""Export in JSON Lines (docs/api-guide.md#import-and-export), the format ``tracker.services.importing.importer`` reads.
 
 The export writes parents before their children and the calendar overrides before
 the dossiers, so that its file imports as it is.

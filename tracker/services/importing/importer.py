@@ -1,4 +1,4 @@
-"""Bulk import of JSON Lines (API.md, Operations).
+"""Bulk import of JSON Lines (docs/api-guide.md#import-and-export).
 
 Each line is a record with a ``type``: ``agency``, ``procedure`` and
 ``calendar_override`` records are the POST bodies; ``dossier`` records are the

@@ -18,7 +18,8 @@ import orjson
 
 from tracker.domain import progress
 from tracker.domain import statistics as rules_of
-from tracker.domain.codes import normalize_dossier_code, parse_dossier_code
+from tracker.domain.codes import (IMPORTED_CODE_MESSAGE, IMPORTED_CODE_RE, normalize_dossier_code,
+                                  parse_dossier_code)
 from tracker.domain.deadlines import Deadlines, TimeLimit
 from tracker.domain.people import SECRET_FIELDS
 from tracker.domain.progress import STEP_FIELDS
@@ -49,7 +50,7 @@ class ImportStepSchema(StepCreateSchema):
 class ImportDossierSchema(DossierCreateSchema):
     type = ma.fields.String()
     code = ma.fields.String(required=True, validate=ma.validate.Regexp(
-        r"^[0-9A-Za-z.\-_/]{3,64}$", error="A code is 3 to 64 letters, digits, '.', '-', '_' or '/'."))
+        rf"^{IMPORTED_CODE_RE}\Z", error=IMPORTED_CODE_MESSAGE))
     agency_code = ma.fields.String(required=True)
     submitted_at = LocalDateTime(allow_none=True, validate=plausible_time)
     time_limit = ma.fields.Nested(TimeLimitSchema, metadata={

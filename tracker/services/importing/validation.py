@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 
 from tracker.schemas.fields import EARLIEST, LATEST
+from tracker.domain.codes import IMPORTED_CODE_RE
 from tracker.domain.deadlines import DAYS, HOURS
 from tracker.domain.people import (nfc, normalize_id_number, normalize_phone, validate_email, validate_id_number,
                                    validate_phone)
@@ -28,7 +29,7 @@ STEP_KEYS = {"action", "result", "new_appointment_at", "at", *STEP_TEXT}
 ACTIONS = {a.value for a in Action}
 CHANNELS = {c.value for c in Channel}
 INTAKE_STATUSES = {Status.ACCEPTED.value, Status.REGISTERED.value}
-CODE = re.compile(r"^[0-9A-Za-z.\-_/]{3,64}$")
+CODE = re.compile(IMPORTED_CODE_RE)
 
 
 class _Defer(Exception):
@@ -135,7 +136,7 @@ def load_dossier(record: dict) -> dict | None:
         if "type" in record:
             out["type"] = _text(record["type"], 0, 10**9, nullable=False)
         code = record.get("code")
-        if not isinstance(code, str) or not CODE.match(code) or code.endswith("\n"):
+        if not isinstance(code, str) or CODE.fullmatch(code) is None:
             raise _Defer
         out["code"] = code
         out["procedure_code"] = _text(record.get("procedure_code"), 1, 32, nullable=False)

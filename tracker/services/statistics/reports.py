@@ -331,7 +331,7 @@ def _group_labels(query: Query, tree: AgencyTree, keys: Iterable) -> list[tuple[
 
 
 def report(query: Query, now: datetime | None = None) -> dict:
-    """The statistics of API.md: ``{period, filters, totals, groups}``.
+    """The statistics report, ``{period, filters, totals, groups}`` (docs/api-guide.md#public-endpoints).
 
     Groups with nothing received (nothing carried over, received, resolved, pending or
     withdrawn) are left out; with ``min_resolved``, so are groups that resolved fewer
