@@ -60,6 +60,7 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions, the token callbacks and the per-database engine settings."""
     from tracker.api import api
+    from tracker.api.glossary import describe_field
     from tracker.database import MIGRATE_OPTIONS, configure_engine
     from tracker.extensions import db, jwt, limiter, migrate
     from tracker.services.auth import install_token_callbacks
@@ -72,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     api.init_app(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.ma_plugin.converter.add_attribute_function(describe_field)
     with app.app_context():
         configure_engine(db.engine)
 

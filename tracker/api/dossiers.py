@@ -6,6 +6,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from tracker.api.common import actor, language, paginate
+from tracker.api.glossary import actions_table
 from tracker.schemas.paging import page_schema
 from tracker.schemas.dossiers import (DossierCreateSchema, DossierPatchSchema, DossierQuerySchema,
                                          DossierSchema, StepCreateSchema, StepResultSchema, StepSchema)
@@ -88,6 +89,12 @@ def update(data, code):
     return dossier_view(dossier, language()), _etag(dossier)
 
 
+STEP_DESCRIPTION = (
+    "Each action is allowed from some statuses only (else 409 with `allowed_actions`) and needs "
+    "some fields (else 422). `note` is internal; `public_note` and the `reason` of a notice are "
+    "shown to the citizen. Only admins may give `at` (to load history).\n\n" + actions_table())
+
+
 @bp.post("/<path:code>/steps")
 @roles_required(*WRITERS)
 @writes
@@ -95,7 +102,7 @@ def update(data, code):
 @bp.response(201, StepResultSchema)
 @bp.alt_response(409, description="The state machine refuses this action now; see allowed_actions.")
 @bp.alt_response(412, description="If-Match is stale.")
-@bp.doc(parameters=IF_MATCH["parameters"] + IDEMPOTENCY["parameters"])
+@bp.doc(parameters=IF_MATCH["parameters"] + IDEMPOTENCY["parameters"], description=STEP_DESCRIPTION)
 def new_step(data, code):
     """Append a processing step; the dossier's status and dates follow."""
     dossier = _for_write(code)

@@ -36,12 +36,17 @@ DEFAULT_DETAILS = {
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, as documented in the OpenAPI document."""
 
-    type = ma.fields.String()
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
-    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
-    allowed_actions = ma.fields.List(ma.fields.String())
+    type = ma.fields.String(metadata={"description": "A URI naming the kind of problem; `about:blank` when the "
+                                                    "status says it all.", "example": "about:blank"})
+    title = ma.fields.String(metadata={"description": "The HTTP status phrase.", "example": "Unprocessable Entity"})
+    status = ma.fields.Integer(metadata={"description": "The HTTP status code.", "example": 422})
+    detail = ma.fields.String(metadata={"description": "What went wrong, in a sentence a person understands.",
+                                        "example": "The action 'complete' needs more fields."})
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), metadata={
+        "description": "422 only: per field (dotted path), what is wrong with it.",
+        "example": {"result": ["Required."]}})
+    allowed_actions = ma.fields.List(ma.fields.String(), metadata={
+        "description": "409 only: the actions the dossier's current status allows."})
 
 
 def problem_response(status: int, detail: str | None = None, title: str | None = None,
