@@ -1,6 +1,8 @@
 """Dossiers and steps as the staff API shows them."""
 from __future__ import annotations
 
+from tracker.domain.people import APPLICANT_FIELDS
+from tracker.domain.progress import STEP_FIELDS
 from tracker.domain.statuses import STATUS_CODES, Status, status_label
 from tracker.domain.workflow import action_label, allowed_actions
 from tracker.models import Dossier, Step
@@ -20,8 +22,7 @@ def step_view(step: Step, lang: str) -> dict:
         "user": step.user.username if step.user else None,
         "agency": step.agency.code if step.agency else None,
         "to_agency_code": step.to_agency.code if step.to_agency else None,
-        "handler": step.handler, "note": step.note, "public_note": step.public_note,
-        "reason": step.reason, "result": step.result, "new_appointment_at": step.new_appointment_at,
+        **{name: getattr(step, name) for name in STEP_FIELDS},
     }
 
 
@@ -36,9 +37,7 @@ def dossier_view(dossier: Dossier, lang: str, with_steps: bool = True) -> dict:
         "status": dossier.status,
         "status_code": STATUS_CODES[Status(dossier.status)],
         "status_label": status_label(dossier.status, lang),
-        "applicant": {"name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
-                      "phone": dossier.applicant_phone, "email": dossier.applicant_email,
-                      "address": dossier.applicant_address},
+        "applicant": {name: getattr(dossier, f"applicant_{name}") for name in APPLICANT_FIELDS},
         "note": dossier.note,
         "time_limit": {"value": dossier.limit_value, "unit": dossier.limit_unit},
         "overdue": is_overdue(dossier),

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from tracker.domain.statuses import Status
 from tracker.domain.agencies import AgencyTree
+from tracker.domain.people import APPLICANT_FIELDS
+from tracker.domain.progress import STEP_FIELDS
 from tracker.domain.workflow import Action
 from tracker.extensions import db
 from tracker.models import Agency, CalendarOverride, Dossier, Procedure
@@ -57,15 +59,14 @@ def _local(value: datetime | None, tz) -> str | None:
 def _dossier_record(dossier: Dossier, codes: dict, procedures: dict, tz) -> dict:
     first, rest = dossier.steps[0], dossier.steps[1:]
     accepted = first.action == Action.ACCEPT
-    applicant = {k: getattr(dossier, f"applicant_{k}") for k in ("name", "id_number", "phone", "email", "address")}
+    applicant = {k: getattr(dossier, f"applicant_{k}") for k in APPLICANT_FIELDS}
     steps = []
     for step in rest:
         body = {"action": step.action, "at": _local(step.at, tz)}
-        for name in ("handler", "note", "public_note", "reason", "result"):
-            if getattr(step, name) is not None:
-                body[name] = getattr(step, name)
-        if step.new_appointment_at is not None:
-            body["new_appointment_at"] = _local(step.new_appointment_at, tz)
+        for name in STEP_FIELDS:
+            value = getattr(step, name)
+            if value is not None:
+                body[name] = _local(value, tz) if name == "new_appointment_at" else value
         if step.to_agency_id is not None:
             body["to_agency_code"] = codes[step.to_agency_id]
         steps.append(body)

@@ -16,14 +16,14 @@ from datetime import datetime
 from tracker.schemas.fields import EARLIEST, LATEST
 from tracker.domain.codes import IMPORTED_CODE_RE
 from tracker.domain.deadlines import DAYS, HOURS
-from tracker.domain.people import (nfc, normalize_id_number, normalize_phone, validate_email, validate_id_number,
-                                   validate_phone)
+from tracker.domain.people import (APPLICANT_FIELDS, nfc, normalize_id_number, normalize_phone, validate_email,
+                                   validate_id_number, validate_phone)
 from tracker.domain.statuses import Channel, Status
 from tracker.domain.workflow import Action
 
 DOSSIER_KEYS = {"type", "code", "procedure_code", "channel", "applicant", "agency_code", "status", "note",
                 "accepted_at", "submitted_at", "time_limit", "steps"}
-APPLICANT_KEYS = {"name", "id_number", "phone", "email", "address"}
+APPLICANT_KEYS = set(APPLICANT_FIELDS)
 STEP_TEXT = {"note": 4000, "public_note": 4000, "handler": 255, "to_agency_code": 32, "reason": 4000}
 STEP_KEYS = {"action", "result", "new_appointment_at", "at", *STEP_TEXT}
 ACTIONS = {a.value for a in Action}
