@@ -43,7 +43,7 @@ _s = Step.__table__
 _DOSSIER = (
     select(_d.c.id, _d.c.code, _d.c.channel, _d.c.status, _d.c.accepted_at, _d.c.due_at,
            _d.c.appointment_at, _d.c.finished_at, _d.c.returned_at, _d.c.timeliness,
-           _d.c.limit_value, _d.c.limit_unit, _d.c.paused_at,
+           _d.c.limit_value, _d.c.limit_unit, _d.c.paused_at, _d.c.effective_intake_at,
            _d.c.applicant_name, _d.c.applicant_id_number, _d.c.applicant_phone,
            _p.c.code.label("procedure_code"), _p.c.name.label("procedure_name"),
            _a.c.code.label("agency_code"), _a.c.name.label("agency_name"))
@@ -84,7 +84,7 @@ class _Compiled:
 @lru_cache(maxsize=4)
 def _statements(dialect) -> tuple[_Compiled, _Compiled]:
     return (_Compiled(_DOSSIER, dialect, ("accepted_at", "due_at", "appointment_at", "finished_at",
-                                          "returned_at", "paused_at")),
+                                          "returned_at", "paused_at", "effective_intake_at")),
             _Compiled(_STEPS, dialect, ("at",)))
 
 
@@ -136,7 +136,7 @@ def _overdue(row, now: datetime) -> bool:
         return False
     if row.paused_at is None:
         return True
-    clock.paused_at = row.paused_at
+    clock.paused_at, clock.effective_intake_at = row.paused_at, row.effective_intake_at
     return progress.is_overdue(clock, now, deadlines())
 
 
