@@ -7,6 +7,7 @@ import os
 import random
 import re
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import cairosvg
 import pytest
@@ -614,3 +615,38 @@ def test_an_apology_shows_the_new_appointment_and_its_reason(client, clerk, doss
     assert ISO_LOCAL.fullmatch(apology["new_appointment_at"])
     assert body["appointment_at"] == apology["new_appointment_at"]
     assert body["due_at"] == before["due_at"]  # the legal deadline stays for timeliness
+
+
+# -- codes as people type them ---------------------------------------------------------------------
+
+DASH_VARIANTS = ["-", "–", "—", "‐", "‑", "−", "﹣", "－", " ", "   ", " - ", " – ", "\u00a0—\u00a0", "\u3000"]
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+
+
+@st.composite
+def typed_variants(draw, code: str):
+    """``code`` as someone might type or paste it: any case, full-width characters, other dashes or
+    spaces for the dashes, invisible characters anywhere, spaces around."""
+    parts = []
+    for index, part in enumerate(code.split("-")):
+        if index:
+            parts.append(draw(st.sampled_from(DASH_VARIANTS), label="dash"))
+        for char in part:
+            char = draw(st.sampled_from([char, char.lower(), chr(ord(char) + 0xFEE0)]), label="char")
+            parts.append(char + draw(st.sampled_from(["", "", "", *INVISIBLE]), label="invisible"))
+    spaces = st.sampled_from(["", " ", "  ", "\t", "\u200b", "\ufeff "])
+    return draw(spaces) + "".join(parts) + draw(spaces)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_codes_as_people_type_them_find_the_dossier(client, clerk, dossier, data):
+    typed = data.draw(typed_variants(dossier), label="typed")
+    quoted = quote(typed, safe="")
+    public = client.get(PUBLIC + quoted, environ_base={"REMOTE_ADDR": _ip()})
+    assert public.status_code == 200, typed
+    assert public.get_json()["code"] == dossier
+    staff = client.get("/api/v1/dossiers/" + quoted, headers=clerk)
+    assert staff.status_code == 200, typed
+    assert staff.get_json()["code"] == dossier

@@ -87,7 +87,11 @@ LOOKUP_PARAMETERS = [
                                   "of this dossier; see Retry-After.")
 @bp.doc(security=[], parameters=LOOKUP_PARAMETERS)
 def get(code):
-    """Look up a dossier by the code on the receipt (any letter case, spaces around ignored)."""
+    """Look up a dossier by the code on the receipt.
+
+    The code is read as people type it: any letter case, spaces around it, other dashes
+    (– — −) or spaces in place of "-", full-width characters, invisible characters.
+    """
     verify = request.args.get("verify", "").strip()[:64] or None
     code = normalize_dossier_code(code)[:MAX_CODE_LENGTH + 1]
     if verify:
