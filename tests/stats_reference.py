@@ -2,9 +2,11 @@
 
 Nothing here is shared with the production aggregation (no counters, no cells, no
 profiles): each dossier's steps are replayed with ``progress.apply`` and every
-counter of DOMAIN.md ("Statistics") is evaluated from its definition, dossier by
+counter of docs/rules.md#statistics-counters is evaluated from its definition, dossier by
 dossier. Pending dossiers are judged at ``min(end of to, now)`` by replaying the
-steps recorded up to that instant and asking ``progress.is_overdue``.
+steps recorded up to that instant and asking ``progress.is_overdue``. Processing
+days are counted one working day at a time, each pause taking away the days after the
+later of its request day and the effective intake day, up to its resume day.
 """
 from __future__ import annotations
 

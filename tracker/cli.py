@@ -175,7 +175,11 @@ def export_file(path, quiet):
 @tracker_cli.command("rebuild-stats")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def rebuild_stats(quiet):
-    """Recompute every statistics counter by replaying the dossiers' steps with today's calendar."""
+    """Recompute every statistics counter by replaying the dossiers' steps with today's calendar.
+
+    The replay also corrects the stored deadline, appointment, paused days and
+    timeliness of dossiers that paused, when the rules give them other dates now.
+    """
     from sqlalchemy import func, select
     from tqdm import tqdm
 

@@ -430,6 +430,12 @@ def test_public_lookup_is_in_the_openapi_document(client):
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     schema = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert DOSSIER_KEYS <= set(schema["properties"])
+    assert "paused" in schema["properties"]["appointment_at"]["description"]
+    assert schema["properties"]["paused_since"]["description"]
+    step = spec["components"]["schemas"][schema["properties"]["steps"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert STEP_KEYS <= set(step["properties"])
+    assert "request_supplement" in step["properties"]["reason"]["description"]
+    assert "apologize" in step["properties"]["new_appointment_at"]["description"]
     assert {"404", "429"} <= set(operation["responses"])
     assert "verify" in {p["name"] for p in operation["parameters"]}
 

@@ -1,4 +1,4 @@
-"""Agency codes and dossier codes (``{agency_code}-{yyMMdd}-{NNNN}``, DOMAIN.md "The dossier code")."""
+"""Agency codes and dossier codes (``{agency_code}-{yyMMdd}-{NNNN}``, docs/rules.md#dossier-codes)."""
 
 from __future__ import annotations
 

@@ -138,6 +138,7 @@ def rebuild(progress_callback: Callable[[int], None] | None = None) -> int:
     if corrected:  # after the streamed read: no write while its cursor is open
         session.execute(update(d).where(d.c.id == bindparam("dossier"))
                         .values({name: bindparam(name) for name in REPLAYED_DATES}), corrected)
+        log.info("rebuild-stats: corrected the stored dates of %d dossiers", len(corrected))
     cells.write()
     if progress_callback and counted % 1000:
         progress_callback(counted % 1000)
