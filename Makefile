@@ -5,15 +5,24 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install migrate admin demo bench clean
+.PHONY: run test install install-dev migrate admin demo welcome bench clean
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
+# Two stamps: running needs only requirements.txt; the tests add requirements-dev.txt.
+$(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $(BIN)/activate
 
-install: $(BIN)/activate
+$(VENV)/.installed-run: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed-run
+
+install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(FLASK) db upgrade
@@ -24,14 +33,18 @@ admin: migrate
 demo: admin
 	$(FLASK) tracker seed-demo
 
-run: demo
+# The addresses, sample codes and logins, printed last before the server takes over.
+welcome: demo
+	$(FLASK) tracker welcome --base-url http://127.0.0.1:$(PORT)
+
+run: welcome
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
-test: install
+test: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-bench: install
+bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

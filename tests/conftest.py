@@ -10,11 +10,17 @@ import os
 import uuid
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tracker import create_app
 from tracker.extensions import db, limiter
+
+# No test depends on how fast the machine is: on two shared cores a property that takes
+# 14 ms alone may take 400 ms, and Hypothesis's default deadline would call that a failure.
+settings.register_profile("tracker", deadline=None)
+settings.load_profile("tracker")
 
 TEST_SETTINGS = {
     "TESTING": True,

@@ -2,9 +2,11 @@
 
 Nothing here is shared with the production aggregation (no counters, no cells, no
 profiles): each dossier's steps are replayed with ``progress.apply`` and every
-counter of the rule book (docs/rules.md#statistics-counters) is evaluated from its definition, dossier by
+counter of docs/rules.md#statistics-counters is evaluated from its definition, dossier by
 dossier. Pending dossiers are judged at ``min(end of to, now)`` by replaying the
-steps recorded up to that instant and asking ``progress.is_overdue``.
+steps recorded up to that instant and asking ``progress.is_overdue``. Processing
+days are counted one working day at a time, each pause taking away the days after the
+later of its request day and the effective intake day, up to its resume day.
 """
 from __future__ import annotations
 
@@ -92,6 +94,32 @@ def _counters(c: dict) -> dict:
     }
 
 
+def _working_days_in(first: date, last: date) -> set[date]:
+    """The working days d with first < d <= last, one by one."""
+    calendar = deadlines().calendar
+    days, day = set(), first + timedelta(days=1)
+    while day <= last:
+        if calendar.is_working_day(day):
+            days.add(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _processing_days(final: progress.DossierClock) -> int:
+    """Working days after the effective intake day up to the finish day, less the paused ones.
+
+    A pause counts from the later of its request and the effective intake: the days
+    it covers are those after the later of the two days, up to its resume day.
+    """
+    rules = deadlines()
+    intake = rules.local(final.effective_intake_at).date()
+    counted = _working_days_in(intake, rules.local(final.finished_at).date())
+    for requested, resumed in final.pauses:
+        start = max(rules.local(requested).date(), intake)
+        counted -= _working_days_in(start, rules.local(resumed).date())
+    return len(counted)
+
+
 def _count(dossier: Replayed, start: date, end: date, now: datetime, c: dict) -> None:
     """Add one dossier to the raw counts of the period [start, end], straight from the definitions."""
     rules = deadlines()
@@ -109,7 +137,7 @@ def _count(dossier: Replayed, start: date, end: date, now: datetime, c: dict) ->
         c[dossier.channel] += 1
     if finished and start <= finished <= end:
         c[final.timeliness] += 1
-        c["days"] += rules.processing_working_days(final.effective_intake_at, final.finished_at, final.paused_days)
+        c["days"] += _processing_days(final)
     if withdrawn and start <= withdrawn <= end:
         c["withdrawn"] += 1
     if accepted <= end and not (finished and finished <= end) and not (withdrawn and withdrawn <= end):

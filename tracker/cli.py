@@ -19,14 +19,25 @@ tracker_cli = AppGroup("tracker", help="Operate the dossier tracker.")
 @click.option("--full-name", default="", help="The person's name.")
 @click.option("--password", default=None, help="Read from TRACKER_NEW_PASSWORD or generated when omitted.",
               envvar="TRACKER_NEW_PASSWORD")
-def create_user(username, role, agency_code, full_name, password):
-    """Add a staff account (prints a generated password once)."""
+@click.option("--reset-password", is_flag=True,
+              help="Give the existing account USERNAME a new password (generated and printed, or --password).")
+def create_user(username, role, agency_code, full_name, password, reset_password):
+    """Add a staff account, or reset its password (prints a generated password once)."""
     from tracker.services import users
     from tracker.services.audit import SYSTEM
     from tracker.services.errors import ServiceError
 
     generated = password is None
     password = password or secrets.token_urlsafe(12)
+    shown = f" with the password: {password}" if generated else "."
+    if reset_password:
+        user = users.user_by_username(username)
+        if user is None:
+            raise click.ClickException(f"No user is named {username}: create it without --reset-password.")
+        users.reset_password(SYSTEM, user, password)
+        db.session.commit()
+        click.echo(f"Reset the password of {user.role} {username}" + shown)
+        return
     data = {"username": username, "password": password, "role": role, "agency_code": agency_code,
             "full_name": full_name}
     try:
@@ -35,7 +46,7 @@ def create_user(username, role, agency_code, full_name, password):
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
-    click.echo(f"Created {role} {username}" + (f" with the password: {password}" if generated else "."))
+    click.echo(f"Created {role} {username}" + shown)
 
 
 @tracker_cli.command("ensure-admin")
@@ -46,14 +57,18 @@ def ensure_admin():
     from tracker.services import users
     from tracker.services.audit import SYSTEM
 
+    given = os.environ.get("TRACKER_ADMIN_PASSWORD")
     if users.user_by_username("admin") is not None:
         click.echo("The admin user exists.")
+        if given:
+            click.echo("TRACKER_ADMIN_PASSWORD only applies to a new database: the admin keeps its password. "
+                       "To change it: flask --app wsgi tracker create-user --reset-password admin")
         return
-    password = os.environ.get("TRACKER_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    password = given or secrets.token_urlsafe(12)
     users.create_user(SYSTEM, {"username": "admin", "password": password, "role": "admin",
                                "full_name": "Quản trị hệ thống"}, check_caller=False)
     db.session.commit()
-    if os.environ.get("TRACKER_ADMIN_PASSWORD"):
+    if given:
         click.echo("Created the admin user with TRACKER_ADMIN_PASSWORD.")
     else:
         click.echo(f"Created the admin user. Its password, shown this once: {password}")
@@ -67,6 +82,29 @@ def seed_demo():
     summary = seed()
     db.session.commit()
     click.echo(summary)
+
+
+@tracker_cli.command("welcome")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the service answers.")
+def welcome(base_url):
+    """Say where to go once the service is up: the pages, sample demo codes, the logins."""
+    from tracker.services import demo, users
+
+    base = base_url.rstrip("/")
+    lines = ["", "The service is starting. Open:",
+             f"  {base}/lookup    the citizens' lookup page",
+             f"  {base}/stats     the public statistics",
+             f"  {base}/docs      the API documentation"]
+    samples = demo.samples()
+    if samples:
+        lines.append("Demo dossier codes to look up:")
+        lines += [f"  {code}  ({state})" for state, code in samples.items()]
+    staff = [name for name in ("admin", *demo.DEMO_STAFF) if users.user_by_username(name) is not None]
+    if staff:
+        lines.append("Logins (each password was printed once, when its account was created; for a new one:")
+        lines.append("  flask --app wsgi tracker create-user --reset-password NAME):")
+        lines.append("  " + ", ".join(staff))
+    click.echo("\n".join(lines) + "\n")
 
 
 @tracker_cli.command("audit-verify")
@@ -137,7 +175,11 @@ def export_file(path, quiet):
 @tracker_cli.command("rebuild-stats")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def rebuild_stats(quiet):
-    """Recompute every statistics counter by replaying the dossiers' steps with today's calendar."""
+    """Recompute every statistics counter by replaying the dossiers' steps with today's calendar.
+
+    The replay also corrects the stored deadline, appointment, paused days and
+    timeliness of dossiers that paused, when the rules give them other dates now.
+    """
     from sqlalchemy import func, select
     from tqdm import tqdm
 

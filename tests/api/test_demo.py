@@ -33,6 +33,7 @@ def test_seed_demo_loads_a_city_once(app, client):
     result = invoke(app, "seed-demo")
     assert result.exit_code == 0, (result.output, result.stderr, result.exception)
     assert "21 agencies, 40 procedures, 360 dossiers" in result.output
+    loaded = re.search(r"(\d+) dossiers with (\d+) steps", result.output)
 
     agencies = client.get("/api/v1/agencies?page_size=100").get_json()
     assert agencies["total"] == 21
@@ -56,6 +57,8 @@ def test_seed_demo_loads_a_city_once(app, client):
     codes_by_agency = {code.rsplit("-", 2)[0] for code in dossiers}
     assert codes_by_agency <= {a["code"] for a in agencies["items"]}
     assert first["counts"]["steps"] > len(dossiers)
+    # The summary counts what is there.
+    assert loaded and (int(loaded[1]), int(loaded[2])) == (len(dossiers), first["counts"]["steps"])
     assert first["counts"]["users"] >= 4
     stats = client.get("/api/v1/public/stats?period=2026&group_by=agency")
     assert stats.status_code == 200
@@ -158,3 +161,88 @@ def test_seed_demo_after_ensure_admin_gives_working_staff_accounts(app, client, 
     response = client.post(f"/api/v1/dossiers/{open_one['code']}/steps", json={"action": "process"}, headers=headers)
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["dossier"]["status"] == "processing"
+
+
+def test_the_demo_histories_are_coherent(app):
+    """What the demo shows must make sense to the reader: a "submitted online" step only on online
+    dossiers, a stop "because the documents did not come" only after documents were asked for, and a
+    reason on every step whose notice needs one."""
+    from tracker.domain.workflow import REGISTER
+    from tracker.models import Dossier, Step
+    from tracker.services import demo
+
+    with app.app_context():
+        demo.seed(count=240)
+        db.session.commit()
+        rows = db.session.execute(select(Dossier.code, Dossier.channel, Step.action, Step.reason)
+                                  .join(Step, Step.dossier_id == Dossier.id).order_by(Dossier.id, Step.seq)).all()
+        db.session.remove()
+    history: dict[str, list] = {}
+    channels = {}
+    for row in rows:
+        history.setdefault(row.code, []).append((row.action, row.reason))
+        channels[row.code] = row.channel
+    stops = 0
+    for code, steps in history.items():
+        actions = [action for action, _ in steps]
+        if REGISTER in actions:
+            assert channels[code] == "online", (code, channels[code])
+            assert actions.index(REGISTER) == 0
+        for index, (action, reason) in enumerate(steps):
+            if action in ("refuse_intake", "request_supplement", "stop", "apologize"):
+                assert reason, (code, action)
+            if action == "stop":
+                stops += 1
+                if "bổ sung" in reason:
+                    assert "request_supplement" in actions[:index], (code, actions)
+    assert stops > 0
+    assert {"online", "direct", "postal"} <= set(channels.values())
+
+
+def test_welcome_prints_the_addresses_sample_codes_and_logins(app, client, monkeypatch):
+    from tracker.services import demo
+
+    monkeypatch.delenv("TRACKER_ADMIN_PASSWORD", raising=False)
+    assert invoke(app, "ensure-admin").exit_code == 0
+    seeded = invoke(app, "seed-demo")
+    assert seeded.exit_code == 0
+    result = invoke(app, "welcome", "--base-url", "http://127.0.0.1:8123/")
+    assert result.exit_code == 0, (result.output, result.exception)
+    for path in ("/lookup", "/stats", "/docs"):
+        assert f"http://127.0.0.1:8123{path} " in result.output
+    codes = re.findall(r"^  (\S+)  \((\w+)\)$", result.output, re.MULTILINE)
+    assert [state for _, state in codes] == ["processing", "supplement_requested", "done"]
+    for code, state in codes:
+        assert client.get(f"/api/v1/public/dossiers/{code}").get_json()["status"] == state
+    assert "admin, " + ", ".join(demo.DEMO_STAFF) in result.output
+    # Passwords are not repeated: the seed printed the demo one once.
+    password = seeded.output.strip().rsplit(" ", 1)[-1]
+    assert password not in result.output
+
+
+def test_reset_password_gives_a_new_generated_or_given_password(app, client):
+    assert invoke(app, "create-user", "clerk.moi", "--role", "admin").exit_code == 0
+    reset = invoke(app, "create-user", "--reset-password", "clerk.moi")
+    assert reset.exit_code == 0, reset.output
+    password = reset.output.strip().rsplit(" ", 1)[-1]
+    assert "Reset the password of admin clerk.moi" in reset.output and len(password) >= 12
+    assert client.post("/api/v1/auth/login", json={"username": "clerk.moi", "password": password}).status_code == 200
+    given = invoke(app, "create-user", "--reset-password", "clerk.moi", "--password", "Given-Password-77")
+    assert given.exit_code == 0 and "Given-Password-77" not in given.output
+    assert client.post("/api/v1/auth/login", json={"username": "clerk.moi", "password": password}).status_code == 401
+    assert client.post("/api/v1/auth/login",
+                       json={"username": "clerk.moi", "password": "Given-Password-77"}).status_code == 200
+    missing = invoke(app, "create-user", "--reset-password", "nobody")
+    assert missing.exit_code != 0 and "No user is named nobody" in missing.output
+
+
+def test_a_second_start_says_the_admin_password_variable_no_longer_applies(app, monkeypatch):
+    monkeypatch.delenv("TRACKER_ADMIN_PASSWORD", raising=False)
+    assert invoke(app, "ensure-admin").exit_code == 0
+    quiet = invoke(app, "ensure-admin")
+    assert "exists" in quiet.output and "TRACKER_ADMIN_PASSWORD" not in quiet.output
+    monkeypatch.setenv("TRACKER_ADMIN_PASSWORD", "Something-Else-99")
+    told = invoke(app, "ensure-admin")
+    assert told.exit_code == 0
+    assert "TRACKER_ADMIN_PASSWORD only applies to a new database" in told.output
+    assert "Something-Else-99" not in told.output

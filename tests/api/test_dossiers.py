@@ -510,6 +510,9 @@ def _process_hands_the_dossier_to_another_agency(api):
     assert result["step"]["handler"] == "Trần Thị Bình"
     assert result["dossier"]["status"] == "processing"
     assert result["dossier"]["agency"]["code"] == DEPT  # the receiving agency stays
+    # The answer to the hand-off already shows the new handling agency, as a later read does.
+    assert result["dossier"]["handling_agency"]["code"] == OTHER
+    assert api.dossier(code)["handling_agency"] == result["dossier"]["handling_agency"]
     seen = api.get(code, "other_clerk")
     assert seen.status_code == 200
     assert code in api.codes("other_clerk")
@@ -768,6 +771,9 @@ def _other_agency_clerk_gets_404(api):
     unknown = assert_problem(api.client.get(f"{BASE}/{DEPT}-250101-9999", headers=api.h("clerk")), 404)
     hidden = assert_problem(api.client.get(f"{BASE}/{code}", headers=h), 404)
     assert hidden["title"] == unknown["title"]
+    # The same sentence for both, and one that does not claim the code exists or not.
+    assert hidden["detail"] == f"No dossier with the code {code} is visible to your account."
+    assert unknown["detail"] == f"No dossier with the code {DEPT}-250101-9999 is visible to your account."
     assert code not in api.codes("other_clerk")
     assert api.list("other_clerk")["total"] == 0
     assert api.list("other_clerk", agency=DEPT)["total"] == 0
@@ -944,3 +950,35 @@ def test_audit_never_holds_personal_numbers_in_clear(api, app):
     for secret in ("046195001122", "079088004455", "0912345678", "0912 345 678", "987654321", "123456789",
                    "0355111222"):
         assert secret not in text, secret
+
+
+# -- bodies that are not JSON ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("send", [
+    {"data": '{"action": "process"}'},  # JSON without its Content-Type
+    {"data": '{"action": "process"}', "content_type": "text/plain"},
+    {"data": {"action": "process"}},  # a form
+    {"data": "action=process", "content_type": "application/x-www-form-urlencoded"},
+])
+def test_a_body_that_is_not_json_is_refused_with_415(api, send):
+    code = drive(api, "accepted")["code"]
+    for path in (BASE, f"{BASE}/{code}/steps", f"{BASE}/{code}"):
+        method = api.client.patch if path == f"{BASE}/{code}" else api.client.post
+        body = assert_problem(method(path, headers=api.h("clerk"), **send), 415)
+        assert body["detail"].startswith("Send the body as application/json")
+        assert "errors" not in body
+    assert api.dossier(code)["version"] == 1
+
+
+def test_json_bodies_and_empty_writes_are_unchanged(api, auth):
+    code = drive(api, "accepted")["code"]
+    # A JSON type with parameters, and a +json type, are JSON.
+    response = api.client.post(f"{BASE}/{code}/steps", data='{"action": "process"}', headers=api.h("clerk"),
+                               content_type="application/json; charset=utf-8")
+    assert response.status_code == 201, response.get_json()
+    # A write without a body has nothing to misread: it gets the usual answers.
+    assert_problem(api.client.post(BASE, headers=api.h("clerk")), 422)
+    tokens = auth.tokens("clerk")
+    assert api.client.post("/api/v1/auth/logout",
+                           headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code < 400

@@ -7,6 +7,7 @@ import os
 import random
 import re
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import cairosvg
 import pytest
@@ -25,8 +26,10 @@ from tracker.extensions import limiter
 PUBLIC = "/api/v1/public/dossiers/"
 DOSSIER_KEYS = {"code", "procedure", "agency", "channel", "status", "status_code", "status_label", "accepted_at",
                 "due_at", "appointment_at", "finished_at", "returned_at", "timeliness", "overdue", "applicant_name",
-                "verified", "steps"}
-STEP_KEYS = {"seq", "action", "label", "at", "agency", "agency_name", "public_note"}
+                "verified", "paused_since", "steps"}
+STEP_KEYS = {"seq", "action", "label", "at", "agency", "agency_name", "public_note", "reason", "new_appointment_at"}
+#: The actions whose reason is the notice the applicant receives, and so public.
+NOTICES = ("refuse_intake", "request_supplement", "stop", "apologize")
 APPLICANT = {"name": "Phạm Thị Kiểm", "id_number": "046195001122", "phone": "0912345678",
              "email": "kiem.pham@example.vn", "address": "12 Lê Lợi, phường Thuận Hóa, Huế"}
 ISO_LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\+07:00")
@@ -427,6 +430,12 @@ def test_public_lookup_is_in_the_openapi_document(client):
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     schema = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert DOSSIER_KEYS <= set(schema["properties"])
+    assert "paused" in schema["properties"]["appointment_at"]["description"]
+    assert schema["properties"]["paused_since"]["description"]
+    step = spec["components"]["schemas"][schema["properties"]["steps"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert STEP_KEYS <= set(step["properties"])
+    assert "request_supplement" in step["properties"]["reason"]["description"]
+    assert "apologize" in step["properties"]["new_appointment_at"]["description"]
     assert {"404", "429"} <= set(operation["responses"])
     assert "verify" in {p["name"] for p in operation["parameters"]}
 
@@ -455,8 +464,11 @@ SECRET_USER = "nv_qzxw"
 def _secret_values(staff: dict) -> list[str]:
     applicant = staff["applicant"]
     secrets = [applicant[k] for k in ("id_number", "phone", "email", "address") if applicant.get(k)]
+    notices = {step["reason"] for step in staff["steps"] if step["action"] in NOTICES}
     for step in staff["steps"]:
-        secrets += [step[k] for k in ("note", "reason", "handler", "user") if step.get(k)]
+        secrets += [step[k] for k in ("note", "handler", "user") if step.get(k)]
+        if step["action"] not in NOTICES and step.get("reason") and step["reason"] not in notices:
+            secrets.append(step["reason"])  # a reason given with any other step stays internal
     return secrets + [SECRET_USER, "Người Dùng Qzxw"]
 
 
@@ -487,7 +499,7 @@ def _step_body(data, status: str, appointment: str | None) -> dict:
                           ("reason", reasons)):
         if data.draw(st.booleans(), label=f"with {key}"):
             body[key] = data.draw(strategy, label=key)
-    if action in ("refuse_intake", "request_supplement", "stop", "apologize"):
+    if action in NOTICES:
         body.setdefault("reason", data.draw(reasons, label="reason"))
     if action == "complete":
         body["result"] = data.draw(st.sampled_from(["approved", "denied"]), label="result")
@@ -529,6 +541,8 @@ def test_no_public_answer_reveals_personal_or_internal_data(app, city, data):
     assert [(s["seq"], s["action"], s["label"], s["public_note"]) for s in body["steps"]] == [
         (s["seq"], s["action"], action_label(s["action"]), s["public_note"]) for s in public_steps]
     assert all(set(step) == STEP_KEYS for step in body["steps"])
+    assert [s["reason"] for s in body["steps"]] == [
+        s["reason"] if s["action"] in NOTICES else None for s in public_steps]
     page = client.get(f"/lookup?code={code}").get_data(as_text=True)
     english = client.get(PUBLIC + code, headers={"Accept-Language": "en"})
     verified = client.get(PUBLIC + code, query_string={"verify": applicant["id_number"]})
@@ -560,3 +574,85 @@ def _writer(app, client) -> dict:
                                        "active": True}, check_caller=False)
             db.session.commit()
     return Auth(client).headers(SECRET_USER)
+
+
+# -- what the citizen is told ----------------------------------------------------------------------
+
+
+def test_a_supplement_request_shows_its_reason_and_the_paused_clock_not_the_note(client, clerk, dossier):
+    add_step(client, clerk, dossier, action="request_supplement", reason="Bổ sung bản sao sổ hộ khẩu",
+             note="Nội bộ: hồ sơ này cần xem kỹ", handler="Lê Văn Cường")
+    body = client.get(PUBLIC + dossier).get_json()
+    request = body["steps"][-1]
+    assert request["action"] == "request_supplement"
+    assert request["reason"] == "Bổ sung bản sao sổ hộ khẩu" and request["new_appointment_at"] is None
+    assert body["status"] == "supplement_requested"
+    assert ISO_LOCAL.fullmatch(body["paused_since"]) and body["paused_since"] == request["at"]
+    # The pause will move the appointment by a length not known yet: no date is shown for it.
+    assert body["appointment_at"] is None
+    raw = client.get(PUBLIC + dossier).get_data(as_text=True)
+    for secret in ("Nội bộ: hồ sơ này cần xem kỹ", "Lê Văn Cường", "Hồ sơ thiếu chữ ký, gọi lại sau"):
+        assert secret not in raw
+    assert all(step["reason"] is None for step in body["steps"][:-1])
+    staff = client.get(f"/api/v1/dossiers/{dossier}", headers=clerk).get_json()
+    add_step(client, clerk, dossier, action="receive_supplement")
+    resumed = client.get(PUBLIC + dossier).get_json()
+    assert resumed["paused_since"] is None and resumed["appointment_at"] is not None
+    assert resumed["appointment_at"] >= staff["appointment_at"]
+
+
+def test_a_stopped_dossier_says_stopped_with_the_reason(client, clerk, dossier):
+    add_step(client, clerk, dossier, action="stop", reason="Người nộp không đủ điều kiện theo quy định")
+    body = client.get(PUBLIC + dossier, headers={"Accept-Language": "en"}).get_json()
+    assert (body["status"], body["status_code"], body["status_label"]) == ("stopped", 8, "Processing stopped")
+    assert body["steps"][-1]["action"] == "stop"
+    assert body["steps"][-1]["reason"] == "Người nộp không đủ điều kiện theo quy định"
+    assert body["paused_since"] is None
+
+
+def test_an_apology_shows_the_new_appointment_and_its_reason(client, clerk, dossier):
+    before = client.get(PUBLIC + dossier).get_json()
+    later = (datetime.fromisoformat(before["appointment_at"]) + timedelta(days=5)).isoformat()
+    add_step(client, clerk, dossier, action="apologize", reason="Cần xác minh thêm với UBND xã", new_appointment_at=later)
+    body = client.get(PUBLIC + dossier).get_json()
+    apology = body["steps"][-1]
+    assert apology["action"] == "apologize" and apology["reason"] == "Cần xác minh thêm với UBND xã"
+    assert datetime.fromisoformat(apology["new_appointment_at"]) == datetime.fromisoformat(later)
+    assert ISO_LOCAL.fullmatch(apology["new_appointment_at"])
+    assert body["appointment_at"] == apology["new_appointment_at"]
+    assert body["due_at"] == before["due_at"]  # the legal deadline stays for timeliness
+
+
+# -- codes as people type them ---------------------------------------------------------------------
+
+DASH_VARIANTS = ["-", "–", "—", "‐", "‑", "−", "﹣", "－", " ", "   ", " - ", " – ", "\u00a0—\u00a0", "\u3000"]
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+
+
+@st.composite
+def typed_variants(draw, code: str):
+    """``code`` as someone might type or paste it: any case, full-width characters, other dashes or
+    spaces for the dashes, invisible characters anywhere, spaces around."""
+    parts = []
+    for index, part in enumerate(code.split("-")):
+        if index:
+            parts.append(draw(st.sampled_from(DASH_VARIANTS), label="dash"))
+        for char in part:
+            char = draw(st.sampled_from([char, char.lower(), chr(ord(char) + 0xFEE0)]), label="char")
+            parts.append(char + draw(st.sampled_from(["", "", "", *INVISIBLE]), label="invisible"))
+    spaces = st.sampled_from(["", " ", "  ", "\t", "\u200b", "\ufeff "])
+    return draw(spaces) + "".join(parts) + draw(spaces)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_codes_as_people_type_them_find_the_dossier(client, clerk, dossier, data):
+    typed = data.draw(typed_variants(dossier), label="typed")
+    quoted = quote(typed, safe="")
+    public = client.get(PUBLIC + quoted, environ_base={"REMOTE_ADDR": _ip()})
+    assert public.status_code == 200, typed
+    assert public.get_json()["code"] == dossier
+    staff = client.get("/api/v1/dossiers/" + quoted, headers=clerk)
+    assert staff.status_code == 200, typed
+    assert staff.get_json()["code"] == dossier

@@ -408,3 +408,33 @@ def test_xlsx_bytes_do_not_depend_on_the_clock(client, history):
     assert first.status_code == second.status_code == 200
     assert first.data == second.data
     assert first.headers["ETag"] == second.headers["ETag"]
+
+
+def test_a_pause_before_the_intake_counts_from_the_intake_and_rebuild_corrects_old_dates(app, client, auth, city):
+    """The rule book's example, through the API; then a deadline stored under the plain rule
+    ("from the request": Tuesday and Wednesday paused, due Tuesday 18th) is corrected by
+    ``rebuild-stats``, and so are the counters (on time on Monday 17th, not early)."""
+    code = Loader(client, auth).dossier(DEPT, "2025-03-10 16:00", steps=[
+        ("request_supplement", "2025-03-10 16:30", {"reason": "Thiếu bản sao"}),
+        ("receive_supplement", "2025-03-12 09:00"),
+        ("complete", "2025-03-17 10:00", {"result": "approved"})])
+    dossier = client.get(f"/api/v1/dossiers/{code}", headers=auth.headers("admin")).get_json()
+    assert dossier["due_at"] == at("2025-03-17 17:00")
+    assert dossier["timeliness"] == "on_time"
+    march = stats(client, period="2025-03")["totals"]
+    assert march["resolved"]["on_time"] == 1 and march["avg_processing_working_days"] == 3
+    from tracker.models import Dossier
+
+    with app.app_context():
+        stale = {"due_at": datetime(2025, 3, 18, 17, tzinfo=TZ), "appointment_at": datetime(2025, 3, 18, 17, tzinfo=TZ),
+                 "paused_days": 2, "timeliness": "early"}
+        db.session.execute(Dossier.__table__.update().where(Dossier.code == code).values(**stale))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["tracker", "rebuild-stats"])
+    assert result.exit_code == 0, result.output
+    dossier = client.get(f"/api/v1/dossiers/{code}", headers=auth.headers("admin")).get_json()
+    assert (dossier["due_at"], dossier["appointment_at"], dossier["timeliness"]) == (
+        at("2025-03-17 17:00"), at("2025-03-17 17:00"), "on_time")
+    with app.app_context():
+        assert db.session.scalar(db.select(Dossier.paused_days).where(Dossier.code == code)) == 1
+    assert stats(client, period="2025-03")["totals"] == march

@@ -553,3 +553,17 @@ def test_the_progress_bar_goes_to_stderr_and_quiet_silences_it(app, reference_da
     assert loud.stdout.strip() == f"Exported 3 dossiers to {out}."
     quiet = invoke(app, "export", str(out), "--quiet")
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_an_imported_pause_before_the_intake_counts_from_the_intake(app, reference_data, client, auth, tmp_path):
+    """The rule book's pause example, loaded by the importer, gets the dates the API gives."""
+    code = f"{DEPT}-250310-0001"
+    path = write_lines(tmp_path / "pause.jsonl", [dossier_line(code, accepted_at=vn(2025, 3, 10, 16), steps=[
+        {"action": "request_supplement", "reason": "Thiếu bản sao", "at": vn(2025, 3, 10, 16, 30)},
+        {"action": "receive_supplement", "at": vn(2025, 3, 12, 9)},
+        {"action": "complete", "result": "approved", "at": vn(2025, 3, 17, 10)}])])
+    result = invoke(app, "import", path, "--quiet")
+    assert result.exit_code == 0, (result.output, result.stderr)
+    dossier = client.get(f"{BASE}/{code}", headers=auth.headers("admin")).get_json()
+    assert dossier["effective_intake_at"] == vn(2025, 3, 11, 7, 30)
+    assert (dossier["due_at"], dossier["timeliness"]) == (vn(2025, 3, 17, 17), "on_time")

@@ -89,7 +89,7 @@ def test_dossier_code_rejects_bad_input(agency: str, day: date, number: int) -> 
 
 
 def test_normalize_dossier_code() -> None:
-    """Typed codes are stripped and upper-cased."""
+    """Typed codes are stripped and upper-cased; a canonical code is left as it is."""
     assert normalize_dossier_code(" abc-250101-0001 ") == "ABC-250101-0001"
     assert normalize_dossier_code("\t000.00.00.h57-250124-0001\n") == "000.00.00.H57-250124-0001"
     assert normalize_dossier_code("ABC-250101-0001") == "ABC-250101-0001"
@@ -100,6 +100,27 @@ def test_parse_dossier_code_examples() -> None:
     assert parse_dossier_code("000.00.00.H57-250124-0001") == ("000.00.00.H57", date(2025, 1, 24), 1)
     assert parse_dossier_code(" abc-250101-0042 ") == ("ABC", date(2025, 1, 1), 42)
     assert parse_dossier_code("H57-250124-10000") == ("H57", date(2025, 1, 24), 10000)
+    # As people type them: a space before a dash, full-width digits, a space for a dash.
+    assert parse_dossier_code("H57 -250124-0001") == ("H57", date(2025, 1, 24), 1)
+    assert parse_dossier_code("H57-２５0124-0001") == ("H57", date(2025, 1, 24), 1)
+    assert parse_dossier_code("h57 250124 0001") == ("H57", date(2025, 1, 24), 1)
+
+
+@pytest.mark.parametrize("typed", [
+    "000.00.00.H57–250124–0001",  # en dashes
+    "000.00.00.H57—250124—0001",  # em dashes
+    "000.00.00.H57‐250124‑0001",  # hyphen, non-breaking hyphen
+    "000.00.00.H57−250124﹣0001",  # minus sign, small hyphen-minus
+    "000.00.00.H57－250124－0001",  # full-width hyphen-minus
+    "０００.００.００.ｈ５７-２５０１２４-０００１",  # full-width letters and digits
+    "000.00.00.H57 - 250124 - 0001",  # spaces around the dashes
+    "000.00.00.H57 250124  0001",  # spaces for dashes
+    "000.00.00.H57\u00a0–\u00a0250124\u30000001",  # no-break and ideographic spaces
+    "\u200b000.00.00.H57-\u200c250124\u200d-\u20600001\ufeff",  # invisible characters
+    "\ufeff  000.00.00.h57 — 250124 - 0001 \u200b",
+])
+def test_codes_as_people_type_them(typed: str) -> None:
+    assert normalize_dossier_code(typed) == "000.00.00.H57-250124-0001"
 
 
 @pytest.mark.parametrize(
@@ -118,10 +139,10 @@ def test_parse_dossier_code_examples() -> None:
         "H57-2501245-0001",
         "H5-250124-0001",  # agency code too short
         "H_57-250124-0001",
-        "H57 -250124-0001",
         "H57-250124-0001-1",
         "H57-250124-0001\nx",
-        "H57-２５0124-0001",  # full-width digits
+        "H57-250124-0001 1",  # a space is read as a dash: four parts
+        "H57-250124-0​001 x",
         "H57-250124-" + "9" * 5000,  # hostile length
         None,
     ],

@@ -53,11 +53,16 @@ def all(args):
     return page
 
 
+#: Every API write with a body refuses one that is not JSON (tracker.http.hygiene).
+NOT_JSON = "The body is not JSON: send it as application/json."
+
+
 @bp.post("")
 @roles_required(*WRITERS)
 @writes
 @bp.arguments(DossierCreateSchema)
 @bp.response(201, DossierSchema)
+@bp.alt_response(415, description=NOT_JSON)
 @bp.alt_response(403, description="Not a writer, outside your subtree, or accepted_at given by a non-admin.")
 @bp.doc(**IDEMPOTENCY)
 def new(data):
@@ -80,6 +85,7 @@ def get(code):
 @writes
 @bp.arguments(DossierPatchSchema)
 @bp.response(200, DossierSchema)
+@bp.alt_response(415, description=NOT_JSON)
 @bp.alt_response(412, description="If-Match is stale.")
 @bp.doc(**IF_MATCH)
 def update(data, code):
@@ -100,6 +106,7 @@ STEP_DESCRIPTION = (
 @writes
 @bp.arguments(StepCreateSchema)
 @bp.response(201, StepResultSchema)
+@bp.alt_response(415, description=NOT_JSON)
 @bp.alt_response(409, description="The state machine refuses this action now; see allowed_actions.")
 @bp.alt_response(412, description="If-Match is stale.")
 @bp.doc(parameters=IF_MATCH["parameters"] + IDEMPOTENCY["parameters"], description=STEP_DESCRIPTION)

@@ -30,6 +30,12 @@ class PublicStepSchema(ma.Schema):
     agency = ma.fields.String(allow_none=True, metadata={"description": "Code of the agency that recorded the step."})
     agency_name = ma.fields.String(allow_none=True)
     public_note = ma.fields.String(allow_none=True, metadata={"description": "What the office told the citizen."})
+    reason = ma.fields.String(allow_none=True, metadata={
+        "description": "The text of the notice the applicant received, for `refuse_intake` (why the dossier was "
+                       "not accepted), `request_supplement` (what to bring), `stop` (why processing stopped) and "
+                       "`apologize` (why the result is late); null for other actions."})
+    new_appointment_at = ma.fields.String(allow_none=True, metadata={
+        "format": "date-time", "description": "For `apologize`: the new date promised for the result; else null."})
 
 
 class PublicDossierSchema(ma.Schema):
@@ -41,12 +47,21 @@ class PublicDossierSchema(ma.Schema):
     status_code = ma.fields.Integer(metadata={"description": "National status code, 1 to 10."})
     status_label = ma.fields.String(metadata={"description": "Follows Accept-Language: vi (default) or en."})
     accepted_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
-    due_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
-    appointment_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
+    due_at = ma.fields.String(allow_none=True, metadata={
+        "format": "date-time",
+        "description": "The legal deadline; a pause moves it later by the working time it lasted, once it ends."})
+    appointment_at = ma.fields.String(allow_none=True, metadata={
+        "format": "date-time",
+        "description": "The date the result is promised for (moved by an apology). Null while the clock is paused "
+                       "(`paused_since` set): it will move later by the paused time once the applicant answers."})
     finished_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     returned_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     timeliness = ma.fields.String(allow_none=True, metadata={"enum": ["early", "on_time", "late", None]})
     overdue = ma.fields.Boolean(metadata={"description": "Not finished and past its deadline now."})
+    paused_since = ma.fields.String(allow_none=True, metadata={
+        "format": "date-time",
+        "description": "While the dossier waits for the applicant (documents or payment asked for: see the "
+                       "`reason` of the latest `request_supplement` step), when the clock stopped; else null."})
     applicant_name = ma.fields.String(metadata={
         "description": "Masked (first letter of each word, the rest as *) unless `verify` matched."})
     verified = ma.fields.Boolean(metadata={"description": "Whether `verify` matched the applicant."})
@@ -72,7 +87,11 @@ LOOKUP_PARAMETERS = [
                                   "of this dossier; see Retry-After.")
 @bp.doc(security=[], parameters=LOOKUP_PARAMETERS)
 def get(code):
-    """Look up a dossier by the code on the receipt (any letter case, spaces around ignored)."""
+    """Look up a dossier by the code on the receipt.
+
+    The code is read as people type it: any letter case, spaces around it, other dashes
+    (– — −) or spaces in place of "-", full-width characters, invisible characters.
+    """
     verify = request.args.get("verify", "").strip()[:64] or None
     code = normalize_dossier_code(code)[:MAX_CODE_LENGTH + 1]
     if verify:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 __all__ = [
@@ -59,9 +60,26 @@ def dossier_code(agency_code: str, day: date, number: int) -> str:
     return f"{agency_code}-{day:%y%m%d}-{number:04d}"
 
 
+# Zero-width space, non-joiner, joiner, word joiner, and the byte-order mark: copied from
+# chat apps and PDFs, invisible on screen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Dashes a keyboard, a word processor or a phone puts where the code has "-" (those NFKC
+# leaves alone: en and em dash, hyphen, non-breaking hyphen, minus, small and full-width hyphen-minus).
+_DASHES = dict.fromkeys(map(ord, "\u2013\u2014\u2010\u2011\u2212\ufe63\uff0d"), "-")
+_SPACED_DASH = re.compile(r"\s*-\s*")
+_SPACES = re.compile(r"\s+")
+
+
 def normalize_dossier_code(s: str) -> str:
-    """Canonical form of a code typed by a citizen: surrounding whitespace removed, upper case."""
-    return s.strip().upper()
+    """Canonical form of a code as people type it (docs/rules.md#dossier-codes).
+
+    Unicode NFKC (full-width letters and digits become ASCII), invisible characters
+    dropped, other dashes read as "-", spaces around a dash dropped, a run of spaces
+    in place of a dash read as one, surrounding spaces removed, upper case.
+    """
+    text = unicodedata.normalize("NFKC", s.translate(_INVISIBLE)).translate(_DASHES)
+    text = _SPACED_DASH.sub("-", text.strip())
+    return _SPACES.sub("-", text).upper()
 
 
 def parse_dossier_code(s: str) -> tuple[str, date, int] | None:

@@ -159,17 +159,34 @@ class Deadlines:
 
     # -- pauses ----------------------------------------------------------
 
-    def pause_extension(self, limit: TimeLimit, paused_at: datetime, resumed_at: datetime) -> int:
+    def pause_start(self, paused_at: datetime, effective_intake_at: datetime | None) -> datetime:
+        """When a pause starts to count: the later of its request and the effective intake.
+
+        Time before the effective intake was never counted, so it is never paused
+        either (docs/rules.md#pauses). Without a known intake the request counts.
+        """
+        if effective_intake_at is None:
+            return paused_at
+        return max(paused_at, effective_intake_at)
+
+    def pause_extension(self, limit: TimeLimit, paused_at: datetime, resumed_at: datetime,
+                        effective_intake_at: datetime | None = None) -> int:
         """Working time elapsed in a pause: working days (DAYS) or working minutes (HOURS).
 
-        For day limits: the working days after the request day up to and
-        including the resume day, so a same-day pause extends nothing.
+        The pause counts from ``pause_start``: for day limits, the working days
+        after the later of the request day and the effective intake day, up to
+        and including the resume day (so a same-day pause extends nothing); for
+        hour limits, the working minutes after the later of the request time and
+        the effective intake.
         """
+        start = self.pause_start(paused_at, effective_intake_at)
         if limit.unit == DAYS:
-            return self.calendar.working_days_after(
-                self.local(paused_at).date(), self.local(resumed_at).date()
-            )
-        return self.working_minutes_between(paused_at, resumed_at)
+            return self.paused_working_days(start, resumed_at)
+        return self.working_minutes_between(start, resumed_at)
+
+    def paused_working_days(self, start: datetime, resumed_at: datetime) -> int:
+        """Working days after ``start``'s day up to and including ``resumed_at``'s day."""
+        return self.calendar.working_days_after(self.local(start).date(), self.local(resumed_at).date())
 
     def extend(self, due_at: datetime, limit: TimeLimit, amount: int) -> datetime:
         """Move ``due_at`` later by ``amount`` (working days or working minutes, per the limit)."""

@@ -87,10 +87,14 @@ def accept(clock: DossierClock, at: datetime, rules: Deadlines) -> None:
 
 
 def pause_extension(clock: DossierClock, until: datetime, rules: Deadlines) -> int:
-    """What the current pause adds to the deadline if it ended at ``until``."""
+    """What the current pause adds to the deadline if it ended at ``until``.
+
+    The pause counts from the later of its request and the effective intake
+    (docs/rules.md#pauses), so the clock needs ``effective_intake_at``.
+    """
     if clock.paused_at is None or until <= clock.paused_at:
         return 0
-    return rules.pause_extension(clock.limit, clock.paused_at, until)
+    return rules.pause_extension(clock.limit, clock.paused_at, until, clock.effective_intake_at)
 
 
 def _resume(clock: DossierClock, at: datetime, rules: Deadlines) -> None:
@@ -99,8 +103,8 @@ def _resume(clock: DossierClock, at: datetime, rules: Deadlines) -> None:
     amount = pause_extension(clock, at, rules)
     clock.due_at = rules.extend(clock.due_at, clock.limit, amount)
     clock.appointment_at = rules.extend(clock.appointment_at, clock.limit, amount)
-    local = rules.local
-    clock.paused_days += rules.calendar.working_days_after(local(clock.paused_at).date(), local(at).date())
+    # Processing days count after the effective intake day too: the same start keeps them apart.
+    clock.paused_days += rules.paused_working_days(rules.pause_start(clock.paused_at, clock.effective_intake_at), at)
     clock.pauses.append((clock.paused_at, at))
     clock.paused_at = None
 

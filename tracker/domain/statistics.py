@@ -280,9 +280,10 @@ def overdue_profile(clock: progress.DossierClock, start: date,
     - not paused: overdue from the first day whose end is past ``due_at``, for ever;
     - paused, working-hour limit: from the deadline's day on, the pause adds exactly the
       office time that passes, so the answer no longer changes;
-    - paused, working-day limit: from the first working day after the request day, the
+    - paused, working-day limit: from the first working day after the day the pause
+      starts to count (the later of the request day and the effective intake day), the
       deadline is the ``s``-th working day after the latest working day, where ``s`` is
-      the number of working days from the request day to the deadline (negative when
+      the number of working days from that day to the deadline (negative when
       the deadline was already behind): never overdue when s > 0, always when s < 0,
       and overdue on exactly the non-working days when s == 0.
 
@@ -310,8 +311,10 @@ def overdue_profile(clock: progress.DossierClock, start: date,
         raise ValueError("the profile of a paused dossier starts on or after the day the pause began")
     calendar = rules.calendar
     if clock.limit.unit == DAYS:
-        pattern_start = max(start, calendar.next_working_day(paused_day))
-        ahead = calendar.working_days_after(paused_day, due_day) - calendar.working_days_after(due_day, paused_day)
+        counted_from = rules.local(rules.pause_start(clock.paused_at, clock.effective_intake_at)).date()
+        pattern_start = max(start, calendar.next_working_day(counted_from))
+        ahead = (calendar.working_days_after(counted_from, due_day)
+                 - calendar.working_days_after(due_day, counted_from))
         pattern: int | None = None if ahead == 0 else (1 if ahead < 0 else 0)
     else:
         pattern_start = max(start, due_day)

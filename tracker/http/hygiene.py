@@ -24,3 +24,18 @@ def refuse_nul_characters() -> None:
         errors.update({name: [message] for name in nul_fields(request.get_json(silent=True))})
     if errors:
         abort(422, message="Some values contain a NUL character.", errors=errors)
+
+
+def require_json_bodies() -> None:
+    """Refuse an API body that is not JSON with 415 (an app-wide before_request).
+
+    Without this, form data or JSON sent without its Content-Type was read as no body
+    at all and answered with "missing field" errors for every field that was sent. A
+    write with no body (``/auth/logout``) is let through: it has nothing to misread.
+    """
+    if request.method not in {"POST", "PUT", "PATCH"} or not request.path.startswith("/api/"):
+        return
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if has_body and not request.is_json:
+        given = request.mimetype or "none"
+        abort(415, message=f"Send the body as application/json (the Content-Type was {given}).")

@@ -23,7 +23,7 @@ from tracker.domain.deadlines import DAYS, HOURS, Deadlines, TimeLimit
 from tracker.domain.statuses import Channel, Status
 from tracker.domain.workflow import Action
 from tracker.extensions import db
-from tracker.models import Agency
+from tracker.models import Agency, Dossier, Procedure, Step
 from tracker.models.types import utcnow
 from tracker.services import reference, users
 from tracker.services.audit import Actor
@@ -97,6 +97,11 @@ ENDINGS = [("returned", 30), ("done", 12), ("processing", 14), ("accepted", 8), 
            ("payment_requested", 3), ("stopped", 3), ("withdrawn", 4), ("not_accepted", 3), ("registered", 5),
            ("late_returned", 9), ("apologized", 3)]
 DOSSIERS = 360
+#: The demo staff accounts: username -> (role, agency code). They share one generated password.
+DEMO_STAFF = {"clerk.tuphap": ("clerk", "000.00.01.H57"), "manager.tuphap": ("manager", "000.00.01.H57"),
+              "clerk.phuxuan": ("clerk", "000.01.20.H57"), "viewer.city": ("viewer", CITY[0])}
+#: The states of the sample codes printed at start-up, one dossier of each.
+SAMPLE_STATES = (Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.DONE)
 
 
 def is_empty() -> bool:
@@ -120,10 +125,7 @@ def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
         reference.create_procedure(system, {"code": code, "name": name, "field": field_,
                                             "time_limit": {"value": value, "unit": unit}})
     password = secrets.token_urlsafe(12)
-    for username, role, agency in (("clerk.tuphap", "clerk", "000.00.01.H57"),
-                                   ("manager.tuphap", "manager", "000.00.01.H57"),
-                                   ("clerk.phuxuan", "clerk", "000.01.20.H57"),
-                                   ("viewer.city", "viewer", CITY[0])):
+    for username, (role, agency) in DEMO_STAFF.items():
         users.create_user(system, {"username": username, "password": password, "role": role,
                                    "agency_code": agency, "full_name": _name(rng)}, check_caller=False)
     db.session.commit()  # the importer rolls back its own bad lines, never the city
@@ -134,9 +136,23 @@ def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
     if report.errors:  # a bug in this generator, never the operator's doing
         number, reason = report.errors[0]
         raise RuntimeError(f"The demo dossier {records[number - 1]['code']} is inconsistent: {reason}")
-    return (f"Demo city loaded: {1 + len(DEPARTMENTS) + len(COMMUNES)} agencies, {len(PROCEDURES)} procedures, "
-            f"{count} dossiers; demo staff clerk.tuphap, manager.tuphap, clerk.phuxuan, viewer.city "
-            f"share the password: {password}")
+    # The figures are read back from the database: the line says what is there, not what was meant.
+    agencies = db.session.scalar(select(func.count(Agency.id)))
+    procedures = db.session.scalar(select(func.count(Procedure.id)))
+    dossiers = db.session.scalar(select(func.count(Dossier.id)))
+    steps = db.session.scalar(select(func.count(Step.id)))
+    return (f"Demo city loaded: {agencies} agencies, {procedures} procedures, {dossiers} dossiers "
+            f"with {steps} steps; demo staff {', '.join(DEMO_STAFF)} share the password: {password}")
+
+
+def samples() -> dict[str, str]:
+    """A dossier code for each of ``SAMPLE_STATES`` that the database holds: state -> code (oldest first)."""
+    found = {}
+    for status in SAMPLE_STATES:
+        code = db.session.scalar(select(Dossier.code).where(Dossier.status == status).order_by(Dossier.id).limit(1))
+        if code is not None:
+            found[str(status)] = code
+    return found
 
 
 def _name(rng: random.Random) -> str:
@@ -167,7 +183,9 @@ def _dossier(rng: random.Random, rules: Deadlines, now: datetime, numbers: dict[
     registered = ending in ("registered", "not_accepted") or rng.random() < 0.25
     applicant = {"name": _name(rng), "phone": "09" + "".join(rng.choice("0123456789") for _ in range(8)),
                  "id_number": "046" + "".join(rng.choice("0123456789") for _ in range(9))}
-    channel = rng.choice([Channel.ONLINE, Channel.ONLINE, Channel.DIRECT, Channel.POSTAL]).value
+    # A dossier registered first (awaiting acceptance) was submitted online; one accepted at
+    # once came to the desk, in person or by post: no "submitted online" step on a walk-in.
+    channel = (Channel.ONLINE if registered else rng.choice([Channel.DIRECT, Channel.DIRECT, Channel.POSTAL])).value
     # The code carries the local day of registration (online) or acceptance (at the desk).
     numbers[(agency, day)] = numbers.get((agency, day), 0) + 1
     record = {"type": "dossier", "code": dossier_code(agency, day, numbers[(agency, day)]),
@@ -200,7 +218,8 @@ def _plan(ending: str, registered: bool) -> list[tuple[str, float]]:
         "processing": [(Action.PROCESS, 0.2)],
         "supplement_requested": [(Action.PROCESS, 0.2), (Action.REQUEST_SUPPLEMENT, 0.2)],
         "payment_requested": [(Action.PROCESS, 0.2), (Action.REQUEST_PAYMENT, 0.3)],
-        "stopped": [(Action.PROCESS, 0.2), (Action.STOP, 0.4)],
+        # Stopped because the documents asked for never came: the request comes first.
+        "stopped": [(Action.PROCESS, 0.2), (Action.REQUEST_SUPPLEMENT, 0.2), (Action.STOP, 0.6)],
         "withdrawn": [(Action.PROCESS, 0.1), (Action.WITHDRAW, 0.2)],
         "done": [(Action.PROCESS, 0.2), (Action.PROCESS, 0.3), (Action.COMPLETE, 0.3)],
         "returned": [(Action.PROCESS, 0.2), (Action.REQUEST_SUPPLEMENT, 0.1), (Action.RECEIVE_SUPPLEMENT, 0.3),

@@ -107,7 +107,12 @@ def find(code: str) -> Dossier | None:
 
 
 def visible(user, code: str, for_update: bool = False) -> Dossier:
-    """A dossier the user may see: 404 when unknown or outside the user's subtree."""
+    """A dossier the user may see: 404 when unknown or outside the user's subtree.
+
+    Both cases get the same answer, which says what the caller can know (the
+    account sees no such dossier) and not that the code does not exist: it may
+    belong to another agency's subtree, whose existence must not leak.
+    """
     query = select(Dossier).where(Dossier.code == normalize_dossier_code(code))
     if for_update:
         query = query.with_for_update(of=Dossier)
@@ -115,7 +120,7 @@ def visible(user, code: str, for_update: bool = False) -> Dossier:
     scope = user_scope(user)
     if dossier is None or (scope is not None and dossier.agency_id not in scope
                            and dossier.handling_agency_id not in scope):
-        raise NotFound(f"No dossier has the code {normalize_dossier_code(code)}.")
+        raise NotFound(f"No dossier with the code {normalize_dossier_code(code)} is visible to your account.")
     return dossier
 
 
@@ -168,7 +173,8 @@ def append_step(who: Actor, dossier: Dossier, data: dict) -> Step:
         raise Invalid({"new_appointment_at": [str(bad)]}) from bad
     store_clock(dossier, clock)
     if to_agency is not None:
-        dossier.handling_agency_id = to_agency.id
+        # The relationship, not only its id: the answer shows the new handling agency at once.
+        dossier.handling_agency = to_agency
     dossier.version += 1
     step = Step(dossier_id=dossier.id, seq=(last.seq if last else 0) + 1, action=data["action"],
                 status_before=before, status_after=dossier.status, at=at,

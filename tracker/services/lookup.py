@@ -43,7 +43,7 @@ _s = Step.__table__
 _DOSSIER = (
     select(_d.c.id, _d.c.code, _d.c.channel, _d.c.status, _d.c.accepted_at, _d.c.due_at,
            _d.c.appointment_at, _d.c.finished_at, _d.c.returned_at, _d.c.timeliness,
-           _d.c.limit_value, _d.c.limit_unit, _d.c.paused_at,
+           _d.c.limit_value, _d.c.limit_unit, _d.c.paused_at, _d.c.effective_intake_at,
            _d.c.applicant_name, _d.c.applicant_id_number, _d.c.applicant_phone,
            _p.c.code.label("procedure_code"), _p.c.name.label("procedure_name"),
            _a.c.code.label("agency_code"), _a.c.name.label("agency_name"))
@@ -52,7 +52,7 @@ _DOSSIER = (
     .where(_d.c.code == bindparam("code"))
 )
 _STEPS = (
-    select(_s.c.seq, _s.c.action, _s.c.at, _s.c.public_note,
+    select(_s.c.seq, _s.c.action, _s.c.at, _s.c.public_note, _s.c.reason, _s.c.new_appointment_at,
            _a.c.code.label("agency_code"), _a.c.name.label("agency_name"))
     .outerjoin(_a, _a.c.id == _s.c.agency_id)
     .where(_s.c.dossier_id == bindparam("dossier_id"))
@@ -84,8 +84,8 @@ class _Compiled:
 @lru_cache(maxsize=4)
 def _statements(dialect) -> tuple[_Compiled, _Compiled]:
     return (_Compiled(_DOSSIER, dialect, ("accepted_at", "due_at", "appointment_at", "finished_at",
-                                          "returned_at", "paused_at")),
-            _Compiled(_STEPS, dialect, ("at",)))
+                                          "returned_at", "paused_at", "effective_intake_at")),
+            _Compiled(_STEPS, dialect, ("at", "new_appointment_at")))
 
 
 def _read(code: str):
@@ -136,7 +136,7 @@ def _overdue(row, now: datetime) -> bool:
         return False
     if row.paused_at is None:
         return True
-    clock.paused_at = row.paused_at
+    clock.paused_at, clock.effective_intake_at = row.paused_at, row.effective_intake_at
     return progress.is_overdue(clock, now, deadlines())
 
 
@@ -154,10 +154,17 @@ _STATUS = {(str(status), lang): (STATUS_CODES[status], status_label(status, lang
            for status in Status for lang in LANGUAGES}
 
 
+#: Steps whose ``reason`` is the text of the notice the applicant receives (docs/rules.md#notices-and-what-the-citizen-is-told).
+NOTICE_ACTIONS = frozenset({Action.REFUSE_INTAKE, Action.REQUEST_SUPPLEMENT, Action.STOP, Action.APOLOGIZE})
+
+
 def _step(row, lang: str, tz) -> dict:
+    apology = row.action == Action.APOLOGIZE and row.new_appointment_at is not None
     return {"seq": row.seq, "action": row.action, "label": _STEP_LABELS.get((row.action, lang), row.action),
             "at": row.at.astimezone(tz), "agency": row.agency_code, "agency_name": row.agency_name,
-            "public_note": row.public_note or None}
+            "public_note": row.public_note or None,
+            "reason": (row.reason or None) if row.action in NOTICE_ACTIONS else None,
+            "new_appointment_at": row.new_appointment_at.astimezone(tz) if apology else None}
 
 
 def _is_public(step) -> bool:
@@ -169,7 +176,10 @@ def find_public(code: str, lang: str, verify: str | None = None) -> Lookup | Non
     """The public view of the dossier with this code (any case, spaces around), or None.
 
     Times are aware datetimes in the business time zone; ``applicant_name`` is
-    masked unless ``verify`` is the applicant's ID number or phone.
+    masked unless ``verify`` is the applicant's ID number or phone. While the
+    clock is paused (``paused_since``) the appointment is not known: it moves
+    later by the paused time when the applicant answers, so it is left out
+    (None) rather than shown as a date the pause has made meaningless.
     """
     code = normalize_dossier_code(code)
     if not code or len(code) > MAX_CODE_LENGTH:
@@ -195,11 +205,12 @@ def find_public(code: str, lang: str, verify: str | None = None) -> Lookup | Non
         "status_label": label,
         "accepted_at": local(row.accepted_at),
         "due_at": local(row.due_at),
-        "appointment_at": local(row.appointment_at),
+        "appointment_at": local(row.appointment_at) if row.paused_at is None else None,
         "finished_at": local(row.finished_at),
         "returned_at": local(row.returned_at),
         "timeliness": row.timeliness,
         "overdue": _overdue(row, utcnow()),
+        "paused_since": local(row.paused_at),
         "applicant_name": row.applicant_name if verified else mask_name(row.applicant_name),
         "verified": verified,
         "steps": [_step(step, lang, tz) for step in steps if _is_public(step)],

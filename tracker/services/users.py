@@ -85,6 +85,14 @@ def create_user(who: Actor, data: dict, check_caller: bool = True) -> User:
     return user
 
 
+def reset_password(who: Actor, user: User, password: str) -> User:
+    """Give an account a new password (the command line's ``--reset-password``); audited, never logged."""
+    user.password_hash = hash_password(password)
+    db.session.flush()
+    audit.record(who, "user.update", "user", user.username, _public({"password": password}))
+    return user
+
+
 def update_user(who: Actor, user: User, data: dict) -> User:
     """Change a staff account; a manager cannot lift anyone out of its reach."""
     role = data.get("role", user.role)

@@ -8,7 +8,7 @@ from operator import attrgetter
 from typing import Callable, Iterable
 
 from flask import current_app
-from sqlalchemy import delete, select, text
+from sqlalchemy import bindparam, delete, select, text, update
 
 from tracker.domain import progress
 from tracker.domain import statistics as rules_of
@@ -23,14 +23,20 @@ from tracker.services.statistics.counters import TABLES, Accumulator
 
 log = logging.getLogger(__name__)
 
-def replay_deltas(limit: TimeLimit, steps: Iterable, rules: Deadlines,
-                  payment_pauses: bool) -> Iterable[dict[date, list[int]]]:
+#: The stored dates a replay recomputes, so that a rule change reaches the dossiers already recorded.
+REPLAYED_DATES = ("due_at", "appointment_at", "paused_days", "timeliness")
+
+
+def replay_deltas(limit: TimeLimit, steps: Iterable, rules: Deadlines, payment_pauses: bool,
+                  clock: progress.DossierClock | None = None) -> Iterable[dict[date, list[int]]]:
     """The deltas of each step of one dossier, replayed from its first step.
 
     ``steps`` are rows with ``action``, ``at`` and the step fields. A step the rules
-    now refuse (data written around the state machine) is logged and skipped.
+    now refuse (data written around the state machine) is logged and skipped. A
+    ``clock`` given (a fresh one) is left as the replay ends.
     """
-    clock = progress.DossierClock(status=Status.REGISTERED, limit=limit)
+    if clock is None:
+        clock = progress.DossierClock(status=Status.REGISTERED, limit=limit)
     for step in steps:
         if step.action == REGISTER:
             continue
@@ -40,7 +46,7 @@ def replay_deltas(limit: TimeLimit, steps: Iterable, rules: Deadlines,
             progress.apply(clock, step.action, step.at, rules, fields, payment_pauses=payment_pauses)
         except (TransitionRefused, MissingFields, progress.BadAppointment, ValueError) as refused:
             log.warning("rebuild-stats: skipped step %s at %s: %s", step.action, step.at, refused)
-            clock = before
+            clock.__dict__.update(before.__dict__)
             continue
         yield rules_of.step_deltas(before, clock, step.at, rules)
 
@@ -74,7 +80,9 @@ def rebuild(progress_callback: Callable[[int], None] | None = None) -> int:
     """Recompute every counter from the dossiers and their steps; returns how many dossiers counted.
 
     Dossiers that never waited for the applicant are counted from their row (see
-    ``unpaused_deltas``); the others have their steps replayed. Works in the caller's
+    ``unpaused_deltas``); the others have their steps replayed, and their stored
+    deadline, appointment, paused days and timeliness are brought in line with the
+    replay (a corrected pause rule reaches old dossiers). Works in the caller's
     transaction, which commits. On PostgreSQL the counter tables are locked first:
     steps recorded meanwhile wait, then add their deltas on top of the rebuilt
     counters. ``progress_callback(n)`` is called as dossiers are done.
@@ -91,6 +99,7 @@ def rebuild(progress_callback: Callable[[int], None] | None = None) -> int:
     paused = set(session.scalars(select(s.c.dossier_id).where(s.c.action.in_(pausing)).distinct()))
     cells = Accumulator()
     counted = 0
+    corrected: list[dict] = []
 
     def done(count: int = 1) -> None:
         nonlocal counted
@@ -109,8 +118,9 @@ def rebuild(progress_callback: Callable[[int], None] | None = None) -> int:
         for deltas in unpaused_deltas(row, rules):
             cells.add(row.agency_id, row.procedure_id, row.channel, deltas)
         done()
+    stored = [d.c[name].label(f"stored_{name}") for name in REPLAYED_DATES]
     steps = (select(d.c.id, d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.limit_value, d.c.limit_unit,
-                    s.c.action, s.c.at, *[s.c[name] for name in STEP_FIELDS])
+                    *stored, s.c.action, s.c.at, *[s.c[name] for name in STEP_FIELDS])
              .join(s, s.c.dossier_id == d.c.id)
              .where(d.c.accepted_at.is_not(None), d.c.id.in_(select(s.c.dossier_id).where(s.c.action.in_(pausing))))
              .order_by(d.c.id, s.c.seq)
@@ -118,9 +128,17 @@ def rebuild(progress_callback: Callable[[int], None] | None = None) -> int:
     for _, group in groupby(session.execute(steps), key=attrgetter("id")):
         rows = list(group)
         first = rows[0]
-        for deltas in replay_deltas(TimeLimit(first.limit_value, first.limit_unit), rows, rules, payment_pauses):
+        limit = TimeLimit(first.limit_value, first.limit_unit)
+        clock = progress.DossierClock(status=Status.REGISTERED, limit=limit)
+        for deltas in replay_deltas(limit, rows, rules, payment_pauses, clock):
             cells.add(first.agency_id, first.procedure_id, first.channel, deltas)
+        if any(getattr(clock, name) != getattr(first, f"stored_{name}") for name in REPLAYED_DATES):
+            corrected.append({"dossier": first.id, **{name: getattr(clock, name) for name in REPLAYED_DATES}})
         done()
+    if corrected:  # after the streamed read: no write while its cursor is open
+        session.execute(update(d).where(d.c.id == bindparam("dossier"))
+                        .values({name: bindparam(name) for name in REPLAYED_DATES}), corrected)
+        log.info("rebuild-stats: corrected the stored dates of %d dossiers", len(corrected))
     cells.write()
     if progress_callback and counted % 1000:
         progress_callback(counted % 1000)

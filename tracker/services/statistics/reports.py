@@ -272,7 +272,7 @@ def _judged_now(query: Query, plan: _Plan, tree: AgencyTree, now: datetime, rule
     today = rules.local(now).date()
     tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=rules.hours.tz)
     columns = (d.c.agency_id, d.c.procedure_id, d.c.channel, d.c.status, d.c.limit_value, d.c.limit_unit,
-               d.c.due_at, d.c.paused_at)
+               d.c.due_at, d.c.paused_at, d.c.effective_intake_at)
     filters = [d.c.limit_unit == HOURS, d.c.due_at < tomorrow]
     due_later_today = select(*columns).where(d.c.due_at >= now, d.c.paused_at.is_(None), *filters)
     paused = select(*columns).where(d.c.status.in_(sorted(str(s) for s in PAUSED_STATUSES)),
@@ -294,7 +294,8 @@ def _judged_now(query: Query, plan: _Plan, tree: AgencyTree, now: datetime, rule
                 or (query.channel is not None and row.channel != query.channel)):
             continue
         clock = progress.DossierClock(status=row.status, limit=TimeLimit(row.limit_value, row.limit_unit),
-                                      due_at=row.due_at, paused_at=row.paused_at)
+                                      due_at=row.due_at, paused_at=row.paused_at,
+                                      effective_intake_at=row.effective_intake_at)
         change = int(progress.is_overdue(clock, now, rules)) - int(progress.is_overdue(clock, end_of_today, rules))
         if not change:
             continue
