@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install migrate admin demo bench clean
+.PHONY: run test install migrate admin demo bench clean translations
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,19 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(BIN)/activate
 
-install: $(BIN)/activate
+# The compiled catalogs (.mo) are built, never committed; the app also compiles a stale one at start.
+CATALOGS := $(wildcard tracker/translations/*/LC_MESSAGES/messages.po)
+
+%.mo: %.po $(BIN)/activate
+	$(BIN)/pybabel compile -i $< -o $@
+
+install: $(BIN)/activate $(CATALOGS:.po=.mo)
+
+# After changing a page or a message: collect the sentences again and merge them into the catalogs.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output --project tracker \
+		-o tracker/translations/messages.pot .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-location --no-wrap
 
 migrate: install
 	$(FLASK) db upgrade
