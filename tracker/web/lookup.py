@@ -117,7 +117,7 @@ def situation(view: dict) -> Situation:
     if status == Status.STOPPED:
         return Situation([Badge("stopped", gettext("Processing stopped"))],
                          gettext("The office stopped processing this dossier"),
-                         _reason(_last(view, Action.STOP)))
+                         _reason(_last(view, Action.STOP)), show_appointment=False)
     if status == Status.NOT_ACCEPTED:
         return Situation([Badge("refused", gettext("Not accepted"))], gettext("The dossier was not accepted"),
                          _reason(_last(view, Action.REFUSE_INTAKE)), show_appointment=False)
