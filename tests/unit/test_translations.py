@@ -76,3 +76,12 @@ def test_a_missing_or_older_catalog_is_compiled(tmp_path):
     mo_time = (folder / "messages.mo").stat().st_mtime
     os.utime(po, (mo_time + 10, mo_time + 10))
     assert compile_catalogs(tmp_path) == [folder / "messages.mo"]
+
+
+def test_outside_a_request_the_messages_are_english(app):
+    from flask_babel import gettext
+
+    with app.app_context():
+        assert gettext("Processing stopped") == "Processing stopped"
+    with app.test_request_context("/lookup"):
+        assert gettext("Processing stopped") == "Dừng xử lý"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, gettext
 
 from tracker.domain.messages import N_
@@ -63,7 +63,9 @@ def api_language() -> str:
 
 
 def select_locale() -> str:
-    """Flask-Babel's locale selector (see the module's docstring)."""
+    """Flask-Babel's locale selector (see the module's docstring); English outside a request (the CLI)."""
+    if not has_request_context():
+        return "en"
     return api_language() if request.path.startswith("/api/") else page_language()
 
 
