@@ -94,7 +94,7 @@ def expected_badges(status: str, timeliness: str | None, overdue: bool) -> list[
         return [("waiting", "Đang chờ tiếp nhận")]
     if status in ("supplement_requested", "payment_requested"):
         paused = [("paused", f"Tạm dừng tính thời gian giải quyết từ {_shown(PAUSED)}")]
-        return paused + ([("overdue", "Đã quá hạn")] if overdue else [])
+        return paused + ([("overdue", "Đã quá hạn trước khi tạm dừng")] if overdue else [])
     if status in ("done", "returned"):
         return [(timeliness, FINISHED_TEXT[timeliness])] if timeliness else []
     return [("overdue", "Đã quá hạn")] if overdue else [("within", "Đang trong hạn")]

@@ -131,8 +131,8 @@ def situation(view: dict) -> Situation:
         text = (gettext("Clock paused since %(since)s", since=format_time(since)) if since
                 else gettext("Clock paused"))
         badges = [Badge("paused", text)]
-        if view.get("overdue"):
-            badges.append(Badge("overdue", gettext("Overdue")))
+        if view.get("overdue"):  # a pause moves the deadline on: past it now means past it when paused
+            badges.append(Badge("overdue", gettext("Overdue before the pause")))
         title = (gettext("The office is waiting for additional documents") if status == Status.SUPPLEMENT_REQUESTED
                  else gettext("The office is waiting for a payment"))
         return Situation(badges, title, _reason(_last(view, *PAUSING)), show_appointment=False)
