@@ -25,7 +25,7 @@ install: $(BIN)/activate $(CATALOGS:.po=.mo)
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output --project tracker \
 		-o tracker/translations/messages.pot .
-	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-wrap
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-wrap --ignore-obsolete
 
 migrate: install
 	$(FLASK) db upgrade

@@ -159,9 +159,20 @@ def test_the_table_has_two_header_rows_and_fits(stats_origin, page, size):
         page.evaluate("document.querySelector('.table-wrap').scrollLeft = 400")
         assert abs(name.bounding_box()["x"] - before) < 1
         assert name.bounding_box()["width"] >= 100
+        # The group of the columns in view is still named, just right of the name column.
+        edge = name.bounding_box()["x"] + name.bounding_box()["width"]
+        labels = page.eval_on_selector_all("#ii06a .group-label", """els => els.map(e => {
+            const box = e.getBoundingClientRect(); return [e.textContent, box.left]; })""")
+        assert any(0 <= left - edge < 24 for _, left in labels), (edge, labels)
         shot(page, "stats-table-scrolled", size)
         page.evaluate("document.querySelector('.table-wrap').scrollLeft = 0")
     shot(page, "stats-table", size)
+    # In English, once picked; the same layout.
+    page.goto(f"{stats_origin}/stats?period=2025-Q1&agency={ROOT}&min_resolved=1&lang=en")
+    top = page.eval_on_selector_all("#ii06a thead tr.groups th", "els => els.map(e => e.textContent)")
+    assert top[3:7] == ["Received", "Resolved", "Pending", "Withdrawn"]
+    no_sideways_scrolling(page, size)
+    shot(page, "stats-table-en", size)
 
 
 def test_the_widget_in_a_640px_iframe(make_app, page, size):
