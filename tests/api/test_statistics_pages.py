@@ -19,9 +19,10 @@ def test_dashboard_in_vietnamese_by_default(client, history):  # noqa: F811
                  "Xếp hạng theo tỷ lệ giải quyết đúng hạn", "<svg", 'id="ii06a"'):
         assert text in html, text
     # The form's two header rows: the groups over their columns, the single columns spanning both rows.
-    assert re.search(r'<th scope="colgroup" data-key="received"[^>]* colspan="5">Tiếp nhận</th>', html)
-    assert re.search(r'<th scope="colgroup" data-key="resolved"[^>]* colspan="4">Đã giải quyết</th>', html)
-    assert re.search(r'<th scope="colgroup" data-key="pending"[^>]* colspan="3">Đang giải quyết</th>', html)
+    for key, span, label in (("received", 5, "Tiếp nhận"), ("resolved", 4, "Đã giải quyết"),
+                             ("pending", 3, "Đang giải quyết")):
+        assert re.search(rf'<th scope="colgroup" data-key="{key}"[^>]* colspan="{span}">'
+                         rf'<span class="group-label">{label}</span></th>', html), key
     assert re.search(r'<th scope="col" data-key="withdrawn"[^>]* rowspan="2">Rút hồ sơ</th>', html)
     assert re.search(r'<g class="bar" data-key="000\.01\.00\.H57" data-early="1" data-on-time="2"\s+data-late="4"',
                      html), html
@@ -36,7 +37,7 @@ def test_dashboard_in_vietnamese_by_default(client, history):  # noqa: F811
 def test_dashboard_in_english_and_by_month(client, history):  # noqa: F811
     html = client.get("/stats", query_string={"period": "2025-Q1", "group_by": "month", "lang": "en"}).get_data(
         as_text=True)
-    assert '<html lang="en">' in html and ">Received</th>" in html and "Resolved dossiers" in html
+    assert '<html lang="en">' in html and ">Received</span></th>" in html and "Resolved dossiers" in html
     assert [m for m in re.findall(r'<g class="bar" data-key="([^"]+)"', html)] == ["2025-01", "2025-02", "2025-03"]
     assert 'name="lang" value="en"' in html  # the form keeps the language
 

@@ -138,14 +138,16 @@ def stats_origin(make_app):
 
 def test_the_table_has_two_header_rows_and_fits(stats_origin, page, size):
     page.goto(f"{stats_origin}/stats?period=2025-Q1&agency={ROOT}&min_resolved=1")
-    top = page.eval_on_selector_all("#ii06a thead tr.groups th", "els => els.map(e => [e.textContent, e.colSpan, e.rowSpan])")
+    top = page.eval_on_selector_all("#ii06a thead tr.groups th",
+                                    "els => els.map(e => [e.textContent, e.colSpan, e.rowSpan])")
     assert top[3:6] == [["Tiếp nhận", 5, 1], ["Đã giải quyết", 4, 1], ["Đang giải quyết", 3, 1]]
     assert top[6] == ["Rút hồ sơ", 1, 2]
     under = page.eval_on_selector_all("#ii06a thead tr.columns th", "els => els.map(e => e.textContent)")
     assert under == ["Tổng số", "Kỳ trước chuyển qua", "Trực tuyến", "Trực tiếp", "Dịch vụ bưu chính",
                      "Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn", "Tổng số", "Trong hạn", "Quá hạn"]
     # Rates carry a mark and a colour by grade.
-    grades = page.eval_on_selector_all("#ii06a td.rate", "els => els.map(e => [e.dataset.grade, e.textContent.trim()[0]])")
+    grades = page.eval_on_selector_all("#ii06a td.rate",
+                                       "els => els.map(e => [e.dataset.grade, e.textContent.trim()[0]])")
     assert grades and all({"good": "▲", "fair": "■", "poor": "▼"}[g] == mark for g, mark in grades)
     no_sideways_scrolling(page, size)
     wrap = page.evaluate("(() => { const w = document.querySelector('.table-wrap'); "
