@@ -161,3 +161,18 @@ def test_the_english_page_says_the_same(client, monkeypatch):
     html = _page(client, monkeypatch, view("payment_requested", None, False), lang="en")
     assert _badges(html) == [("paused", f"Clock paused since {PAUSED.day} {PAUSED:%b %Y, %H:%M}")]
     assert "Within the deadline" not in html
+
+
+def test_a_payment_that_does_not_stop_the_clock_keeps_the_appointment(client, monkeypatch):
+    shown = view("payment_requested", None, False)
+    shown["paused_since"] = None  # the read model: no pause in progress
+    html = _page(client, monkeypatch, shown)
+    assert _badges(html) == [("within", "Đang trong hạn")]
+    assert "Cơ quan đang chờ thực hiện nghĩa vụ tài chính" in html and PAYMENT in html
+    assert _shown(APPOINTMENT) in html and "Tạm dừng" not in html
+
+
+def test_without_the_read_model_s_word_the_setting_decides(make_app, monkeypatch):
+    app = make_app(TRACKER_PAYMENT_PAUSES=False)
+    html = _page(app.test_client(), monkeypatch, view("payment_requested", None, True))
+    assert _badges(html) == [("overdue", "Đã quá hạn")] and _shown(APPOINTMENT) in html

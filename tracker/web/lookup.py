@@ -100,15 +100,37 @@ def _reason(step: dict | None) -> str | None:
     return step.get("reason") or step.get("public_note") or None
 
 
+def is_paused(view: dict) -> bool:
+    """Whether the deadline clock is stopped now (docs/rules.md#pauses).
+
+    The read model's ``paused_since`` says so when it is there; without it, waiting for
+    documents always pauses, waiting for a payment only when ``TRACKER_PAYMENT_PAUSES``.
+    """
+    status = view.get("status")
+    if status not in PAUSED_STATUSES:
+        return False
+    if "paused_since" in view:
+        return view["paused_since"] is not None
+    return status == Status.SUPPLEMENT_REQUESTED or bool(current_app.config.get("TRACKER_PAYMENT_PAUSES", True))
+
+
 def paused_since(view: dict):
     """When the running pause began: the view's ``paused_since``, else the request step's time."""
-    if view.get("status") not in PAUSED_STATUSES:
+    if not is_paused(view):
         return None
     since = view.get("paused_since")
     if since is None:
         step = _last(view, *PAUSING)
         since = step.get("at") if step else None
     return local_time(since)
+
+
+def _running(view: dict) -> list[Badge]:
+    """The badge of a dossier whose clock runs: within its deadline or overdue."""
+    if view.get("due_at") is None:
+        return []
+    return [Badge("overdue", gettext("Overdue")) if view.get("overdue")
+            else Badge("within", gettext("Within the deadline"))]
 
 
 def situation(view: dict) -> Situation:
@@ -127,26 +149,25 @@ def situation(view: dict) -> Situation:
     if status == Status.REGISTERED:
         return Situation([Badge("waiting", gettext("Waiting to be accepted"))], show_appointment=False)
     if status in PAUSED_STATUSES:
+        title = (gettext("The office is waiting for additional documents") if status == Status.SUPPLEMENT_REQUESTED
+                 else gettext("The office is waiting for a payment"))
+        asked = _reason(_last(view, *PAUSING))
+        if not is_paused(view):  # a payment that does not stop the clock: the appointment holds
+            return Situation(_running(view), title, asked)
         since = paused_since(view)
         text = (gettext("Clock paused since %(since)s", since=format_time(since)) if since
                 else gettext("Clock paused"))
         badges = [Badge("paused", text)]
         if view.get("overdue"):  # a pause moves the deadline on: past it now means past it when paused
             badges.append(Badge("overdue", gettext("Overdue before the pause")))
-        title = (gettext("The office is waiting for additional documents") if status == Status.SUPPLEMENT_REQUESTED
-                 else gettext("The office is waiting for a payment"))
-        return Situation(badges, title, _reason(_last(view, *PAUSING)), show_appointment=False)
+        return Situation(badges, title, asked, show_appointment=False)
     if status in (Status.DONE, Status.RETURNED):
         badges = [Badge(view["timeliness"], str(TIMELINESS[view["timeliness"]]))] \
             if view.get("timeliness") in TIMELINESS else []
         return Situation(badges)
     # accepted or processing: the clock runs
-    badges = []
-    if view.get("due_at") is not None:
-        badges = [Badge("overdue", gettext("Overdue")) if view.get("overdue")
-                  else Badge("within", gettext("Within the deadline"))]
     apology = _last(view, Action.APOLOGIZE)
-    return Situation(badges, apology=apology and {
+    return Situation(_running(view), apology=apology and {
         "reason": _reason(apology), "new_appointment_at": local_time(apology.get("new_appointment_at"))})
 
 
