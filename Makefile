@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev migrate admin demo welcome bench clean
+.PHONY: run test install install-dev migrate admin demo welcome bench clean translations
 
 # Two stamps: running needs only requirements.txt; the tests add requirements-dev.txt.
 $(BIN)/activate:
@@ -20,9 +20,21 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed-run
+# The compiled catalogs (.mo) are built, never committed; the app also compiles a stale one at start.
+CATALOGS := $(wildcard tracker/translations/*/LC_MESSAGES/messages.po)
 
-install-dev: $(VENV)/.installed-dev
+%.mo: %.po $(VENV)/.installed-run
+	$(BIN)/pybabel compile -i $< -o $@
+
+install: $(VENV)/.installed-run $(CATALOGS:.po=.mo)
+
+install-dev: install $(VENV)/.installed-dev
+
+# After changing a page or a message: collect the sentences again and merge them into the catalogs.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output --project tracker \
+		-o tracker/translations/messages.pot .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-wrap --ignore-obsolete
 
 migrate: install
 	$(FLASK) db upgrade

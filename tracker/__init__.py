@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     from tracker.api.glossary import describe_field
     from tracker.database import MIGRATE_OPTIONS, configure_engine
     from tracker.extensions import db, jwt, limiter, migrate
+    from tracker.http import i18n
     from tracker.services.auth import install_token_callbacks
 
     db.init_app(app)
@@ -71,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     install_token_callbacks(jwt)
     # Limits are checked where they apply (tracker.http.limits), not before every request.
     limiter.init_app(app)
+    i18n.init_app(app)  # pages in Vietnamese (or English), API errors after Accept-Language
     api.init_app(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.ma_plugin.converter.add_attribute_function(describe_field)
@@ -117,6 +119,7 @@ def register_public(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Problem documents for everything, including JWT and service errors."""
+    from tracker.domain.messages import N_
     from tracker.extensions import jwt
     from tracker.http.hygiene import refuse_nul_characters, require_json_bodies
     from tracker.http.problems import problem_from_exception, problem_response
@@ -142,12 +145,12 @@ def register_errorhandlers(app: Flask) -> None:
     def unauthorized(detail: str):
         return problem_response(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
-    jwt.unauthorized_loader(lambda reason: unauthorized("A bearer token is required."))
-    jwt.invalid_token_loader(lambda reason: unauthorized("The bearer token is not valid."))
-    jwt.expired_token_loader(lambda header, payload: unauthorized("The token has expired."))
-    jwt.revoked_token_loader(lambda header, payload: unauthorized("The token has been revoked."))
-    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("The account is disabled or gone."))
-    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("A fresh login is required."))
+    jwt.unauthorized_loader(lambda reason: unauthorized(N_("A bearer token is required.")))
+    jwt.invalid_token_loader(lambda reason: unauthorized(N_("The bearer token is not valid.")))
+    jwt.expired_token_loader(lambda header, payload: unauthorized(N_("The token has expired.")))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized(N_("The token has been revoked.")))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized(N_("The account is disabled or gone.")))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized(N_("A fresh login is required.")))
 
 
 def register_commands(app: Flask) -> None:

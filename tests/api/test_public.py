@@ -163,8 +163,12 @@ def test_overdue_and_paused_dossiers(client, city, auth):
 
     assert "Đã quá hạn" in client.get(f"/lookup?code={late}").get_data(as_text=True)
     assert "Overdue" in client.get(f"/lookup?code={late}&lang=en").get_data(as_text=True)
-    assert "Hoàn thành trước hạn" in client.get(f"/lookup?code={done}").get_data(as_text=True)
-    assert "Đang trong hạn" in client.get(f"/lookup?code={paused}").get_data(as_text=True)
+    assert "Overdue" in client.get(f"/lookup?code={late}").get_data(as_text=True)  # the choice is remembered
+    assert "Hoàn thành trước hạn" in client.get(f"/lookup?code={done}&lang=vi").get_data(as_text=True)
+    # Waiting for the applicant: the page says so, with what was asked, and promises no date.
+    html = client.get(f"/lookup?code={paused}").get_data(as_text=True)
+    assert "Tạm dừng tính thời gian giải quyết từ" in html
+    assert "Đang trong hạn" not in html and "Ngày hẹn trả kết quả</dt><dd><time" not in html
 
 
 # -- verification ----------------------------------------------------------------------------------
@@ -226,7 +230,12 @@ def _reset_limits(app):
 
 
 def _assert_throttled(response):
-    body = assert_problem(response, 429)
+    if response.mimetype == "text/html":  # a page visitor gets a page, in the page's language
+        assert response.status_code == 429
+        body = response.get_data(as_text=True)
+        assert "Vui lòng thử lại sau" in body
+    else:
+        body = assert_problem(response, 429)
     retry_after = response.headers.get("Retry-After")
     assert retry_after is not None and retry_after.isdigit() and 0 < int(retry_after) <= 60, response.headers
     return body
@@ -375,10 +384,33 @@ def test_lookup_page_in_english(client, dossier):
     html = client.get(f"/lookup?code={dossier}&lang=en").get_data(as_text=True)
     assert '<html lang="en">' in html and "Processing" in html and "Dossier code" in html
     assert '<input type="hidden" name="lang" value="en">' in html
-    html = client.get(f"/lookup?code={dossier}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    # The switch is remembered (a cookie), whatever the browser's Accept-Language says.
+    html = client.get(f"/lookup?code={dossier}", headers={"Accept-Language": "vi"}).get_data(as_text=True)
     assert '<html lang="en">' in html and "Processing history" in html
     html = client.get(f"/lookup?code={dossier}&lang=vi", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="vi">' in html and "Đang xử lý" in html
+    html = client.get(f"/lookup?code={dossier}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="vi">' in html and "Quá trình xử lý" in html
+
+
+def test_lookup_page_is_vietnamese_whatever_the_browser_asks(client, dossier):
+    response = client.get(f"/lookup?code={dossier}", headers={"Accept-Language": "en-US,en;q=0.9"})
+    html = response.get_data(as_text=True)
+    assert '<html lang="vi">' in html and "Quá trình xử lý" in html and "Processing history" not in html
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" in response.headers["Vary"]
+
+
+def test_the_language_switch_sets_a_lasting_lax_cookie(client, dossier):
+    response = client.get(f"/lookup?code={dossier}&lang=en")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("lang=en;") and "SameSite=Lax" in cookie and "Max-Age=31536000" in cookie
+    assert "public" not in response.headers["Cache-Control"]  # a shared cache must not keep a Set-Cookie
+    assert 'href="/lookup?code=' in response.get_data(as_text=True)
+    assert "lang=vi" in response.get_data(as_text=True)  # the switch back
+    back = client.get(f"/lookup?code={dossier}&lang=vi")
+    assert back.headers["Set-Cookie"].startswith("lang=vi;")
+    assert '<html lang="vi">' in client.get("/stats").get_data(as_text=True)
 
 
 def test_lookup_page_without_a_code_is_just_the_form(client):

@@ -275,21 +275,33 @@ def test_csv_has_the_ii06a_headers_and_a_bom(client, history):
     assert response.data.startswith(b"\xef\xbb\xbf")
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    header = rows[0]
-    for name in ("Tổng số hồ sơ tiếp nhận", "Kỳ trước chuyển qua", "Trực tuyến", "Trực tiếp", "Dịch vụ bưu chính",
-                 "Số hồ sơ đã giải quyết", "Trước hạn", "Đúng hạn", "Quá hạn", "Số hồ sơ đang giải quyết",
-                 "Trong hạn", "Rút hồ sơ", "Tỷ lệ đúng hạn"):
+    groups, columns = rows[0], rows[1]
+    # Two header lines: a group's name over its first column, then the columns under it.
+    assert groups[3:16] == ["Tiếp nhận", "", "", "", "", "Đã giải quyết", "", "", "", "Đang giải quyết", "", "",
+                            "Rút hồ sơ"]
+    assert columns[3:16] == ["Tổng số", "Kỳ trước chuyển qua", "Trực tuyến", "Trực tiếp", "Dịch vụ bưu chính",
+                             "Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn", "Tổng số", "Trong hạn", "Quá hạn", ""]
+    header, group = [], ""
+    for top, sub in zip(groups, columns):
+        group = top if sub and top else (group if sub else "")
+        header.append(f"{group} / {sub}" if sub else top)
+    for name in ("Tiếp nhận / Tổng số", "Tiếp nhận / Kỳ trước chuyển qua", "Tiếp nhận / Trực tuyến",
+                 "Tiếp nhận / Trực tiếp", "Tiếp nhận / Dịch vụ bưu chính", "Đã giải quyết / Tổng số",
+                 "Đã giải quyết / Trước hạn", "Đã giải quyết / Đúng hạn", "Đã giải quyết / Quá hạn",
+                 "Đang giải quyết / Tổng số", "Đang giải quyết / Trong hạn", "Đang giải quyết / Quá hạn",
+                 "Rút hồ sơ", "Tỷ lệ đúng hạn"):
         assert name in header, name
-    assert header.count("Quá hạn") == 2
-    assert [row[1] for row in rows[1:-1]] == [DEPT, OTHER]
+    assert len(set(header)) == len(header)  # no label repeats ambiguously
+    assert [row[1] for row in rows[2:-1]] == [DEPT, OTHER]
     total = dict(zip(header[3:], rows[-1][3:]))
     assert rows[-1][2] == "Tổng cộng"
-    assert total["Tổng số hồ sơ tiếp nhận"] == "6" and total["Kỳ trước chuyển qua"] == "3"
-    assert total["Số hồ sơ đã giải quyết"] == "3" and total["Rút hồ sơ"] == "1"
-    assert total["Tỷ lệ đúng hạn"] == "66.67%"
-    assert rows[-1][header.index("Số hồ sơ đang giải quyết")] == "2"
+    assert total["Tiếp nhận / Tổng số"] == "6" and total["Tiếp nhận / Kỳ trước chuyển qua"] == "3"
+    assert total["Đã giải quyết / Tổng số"] == "3" and total["Rút hồ sơ"] == "1"
+    assert total["Tỷ lệ đúng hạn"] == "66,67%"  # written as on the Vietnamese page
+    assert rows[-1][header.index("Đang giải quyết / Tổng số")] == "2"
     english = client.get("/api/v1/public/stats.csv", query_string={"period": "2025-02", "lang": "en"})
-    assert "Total received" in english.data.decode("utf-8-sig").splitlines()[0]
+    lines = english.data.decode("utf-8-sig").splitlines()
+    assert "Received" in lines[0] and "Carried over" in lines[1] and "66.67%" in lines[-1]
     etag = response.headers["ETag"]
     assert client.get("/api/v1/public/stats.csv", query_string={"period": "2025-02", "group_by": "agency",
                                                                   "agency": ROOT},
@@ -305,12 +317,19 @@ def test_xlsx_workbook(client, history):
     book = load_workbook(io.BytesIO(response.data))
     sheet = book["II.06a"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][3:6] == ("Tổng số hồ sơ tiếp nhận", "Kỳ trước chuyển qua", "Trực tuyến")
-    assert [r[1] for r in rows[1:-1]] == ["direct", "online", "postal"]
+    assert rows[0][3] == "Tiếp nhận" and rows[0][8] == "Đã giải quyết" and rows[0][12] == "Đang giải quyết"
+    assert rows[1][3:6] == ("Tổng số", "Kỳ trước chuyển qua", "Trực tuyến")
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    assert {"A1:A2", "B1:B2", "C1:C2", "D1:H1", "I1:L1", "M1:O1", "P1:P2", "Q1:Q2", "S1:S2"} <= merged
+    assert [r[1] for r in rows[2:-1]] == ["direct", "online", "postal"]
     assert rows[-1][2] == "Tổng cộng" and rows[-1][3] == 6
     rate = rows[0].index("Tỷ lệ đúng hạn")
     assert rows[-1][rate] == pytest.approx(0.6667)
     assert sheet.cell(row=len(rows), column=rate + 1).number_format == "0.00%"
+    period = [tuple(r) for r in book["Kỳ báo cáo"].iter_rows(values_only=True)]
+    assert [label for label, _ in period] == ["Từ ngày", "Đến ngày", "Cơ quan", "Thủ tục", "Lĩnh vực", "Kênh",
+                                              "Nhóm theo", "Số hồ sơ giải quyết tối thiểu"]
+    assert dict(period)["Nhóm theo"] == "Kênh nộp hồ sơ"
     again = client.get("/api/v1/public/stats.xlsx", query_string={"period": "2025-02", "group_by": "channel"})
     assert again.data == response.data  # same figures, same file
 

@@ -15,9 +15,15 @@ def test_dashboard_in_vietnamese_by_default(client, history):  # noqa: F811
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert '<html lang="vi">' in html
-    for text in ("Thống kê giải quyết thủ tục hành chính", "Tổng số hồ sơ tiếp nhận", "Kỳ trước chuyển qua",
-                 "Số hồ sơ đang giải quyết", "Xếp hạng theo tỷ lệ giải quyết đúng hạn", "<svg", 'id="ii06a"'):
+    for text in ("Thống kê giải quyết thủ tục hành chính", "Kỳ trước chuyển qua", "Trong hạn",
+                 "Xếp hạng theo tỷ lệ giải quyết đúng hạn", "<svg", 'id="ii06a"'):
         assert text in html, text
+    # The form's two header rows: the groups over their columns, the single columns spanning both rows.
+    for key, span, label in (("received", 5, "Tiếp nhận"), ("resolved", 4, "Đã giải quyết"),
+                             ("pending", 3, "Đang giải quyết")):
+        assert re.search(rf'<th scope="colgroup" data-key="{key}"[^>]* colspan="{span}">'
+                         rf'<span class="group-label">{label}</span></th>', html), key
+    assert re.search(r'<th scope="col" data-key="withdrawn"[^>]* rowspan="2">Rút hồ sơ</th>', html)
     assert re.search(r'<g class="bar" data-key="000\.01\.00\.H57" data-early="1" data-on-time="2"\s+data-late="4"',
                      html), html
     # Nothing from other hosts, no script at all.
@@ -31,7 +37,7 @@ def test_dashboard_in_vietnamese_by_default(client, history):  # noqa: F811
 def test_dashboard_in_english_and_by_month(client, history):  # noqa: F811
     html = client.get("/stats", query_string={"period": "2025-Q1", "group_by": "month", "lang": "en"}).get_data(
         as_text=True)
-    assert '<html lang="en">' in html and "Total received" in html and "Resolved dossiers" in html
+    assert '<html lang="en">' in html and ">Received</span></th>" in html and "Resolved dossiers" in html
     assert [m for m in re.findall(r'<g class="bar" data-key="([^"]+)"', html)] == ["2025-01", "2025-02", "2025-03"]
     assert 'name="lang" value="en"' in html  # the form keeps the language
 
@@ -51,7 +57,7 @@ def test_impossible_requests_show_the_reason(city, client, path, params, field):
     response = client.get(path, query_string=params)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert 'role="alert"' in html and f"<strong>{field}</strong>" in html
+    assert 'role="alert"' in html and f'<li data-field="{field}">' in html
     assert "Traceback" not in html
 
 

@@ -125,7 +125,7 @@ def phone(browser):
 
 def _number(text: str) -> float | None:
     """A number as the page prints it in Vietnamese: 1.234 / 83,33% / 4,50; a dash for none."""
-    text = text.strip()
+    text = text.strip().lstrip("▲■▼").strip()  # a rate's grade mark
     if text in ("–", ""):
         return None
     if text.endswith("%"):

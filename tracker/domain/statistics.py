@@ -31,13 +31,14 @@ from zoneinfo import ZoneInfo
 
 from tracker.domain import progress
 from tracker.domain.deadlines import DAYS, EARLY, LATE, ON_TIME, Deadlines
+from tracker.domain.messages import N_, Message
 
 __all__ = [
     "MIN_YEAR", "MAX_YEAR", "MAX_MONTH_GROUPS", "PeriodError", "Period", "parse_period", "explicit_period",
     "month_periods", "month_key", "range_cells", "cumulative_cells", "CUMULATIVE_START", "end_of_day", "judge_day",
     "COLUMNS", "RECEIVED", "EARLY_COL", "ON_TIME_COL", "LATE_COL", "WITHDRAWN", "PROCESSING_DAYS",
     "OVERDUE", "OVERDUE_NONWORKING", "FLOW_COLUMNS", "overdue_profile", "step_deltas", "accumulate", "Counters",
-    "rate", "II06A_COLUMNS", "GROUP_BY",
+    "rate", "II06A_COLUMNS", "II06A_GROUPS", "II06A_SHORT", "RATE_GOOD", "RATE_FAIR", "rate_grade", "GROUP_BY",
 ]
 
 #: Years a report may ask for: the lunar holidays of the calendar are known for these.
@@ -47,16 +48,19 @@ MAX_MONTH_GROUPS = 120
 #: The ways a report can be split into groups.
 GROUP_BY = ("agency", "procedure", "field", "month", "channel")
 
+PERIOD_HINT = N_("Use YYYY, YYYY-MM, YYYY-Q1..Q4, YYYY-H1, YYYY-H2 or YYYY-9M, e.g. 2025-Q1.")
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q(\d)|H(\d)|(9M)))?$", re.ASCII)
 
 
 class PeriodError(ValueError):
     """A period that does not exist; ``field`` names the query parameter at fault."""
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
+    def __init__(self, field: str, template: str, *, hint: bool = False, **params):
         self.field = field
-        self.message = message
+        #: The sentences, each translatable: what is wrong, then (``hint``) how periods are written.
+        self.messages = [Message(template, **params)] + ([Message(PERIOD_HINT)] if hint else [])
+        self.message = " ".join(str(m) for m in self.messages)
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def _last_day_of_month(year: int, month: int) -> date:
 
 def _check_year(year: int, field: str) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise PeriodError(field, f"The year must be between {MIN_YEAR} and {MAX_YEAR}.")
+        raise PeriodError(field, N_("The year must be between %(min)s and %(max)s."), min=MIN_YEAR, max=MAX_YEAR)
 
 
 def parse_period(text: str) -> Period:
@@ -89,26 +93,26 @@ def parse_period(text: str) -> Period:
     """
     raw = text.strip().upper() if isinstance(text, str) else ""
     match = _PERIOD.match(raw)
-    hint = "Use YYYY, YYYY-MM, YYYY-Q1..Q4, YYYY-H1, YYYY-H2 or YYYY-9M, e.g. 2025-Q1."
     if match is None:
-        raise PeriodError("period", f"Unknown period {text!r}. {hint}")
+        raise PeriodError("period", N_("Unknown period '%(text)s'."), hint=True, text=text)
     year = int(match.group(1))
     _check_year(year, "period")
     month, quarter, half, nine = match.group(2), match.group(3), match.group(4), match.group(5)
     if month is not None:
         m = int(month)
         if not 1 <= m <= 12:
-            raise PeriodError("period", f"There is no month {month} in a year. {hint}")
+            raise PeriodError("period", N_("There is no month %(month)s in a year."), hint=True, month=month)
         return Period(date(year, m, 1), _last_day_of_month(year, m))
     if quarter is not None:
         q = int(quarter)
         if not 1 <= q <= 4:
-            raise PeriodError("period", f"A year has quarters Q1 to Q4, not Q{quarter}. {hint}")
+            raise PeriodError("period", N_("A year has quarters Q1 to Q4, not Q%(quarter)s."), hint=True,
+                              quarter=quarter)
         return Period(date(year, 3 * q - 2, 1), _last_day_of_month(year, 3 * q))
     if half is not None:
         h = int(half)
         if h not in (1, 2):
-            raise PeriodError("period", f"A year has halves H1 and H2, not H{half}. {hint}")
+            raise PeriodError("period", N_("A year has halves H1 and H2, not H%(half)s."), hint=True, half=half)
         return Period(date(year, 6 * h - 5, 1), _last_day_of_month(year, 6 * h))
     if nine is not None:
         return Period(date(year, 1, 1), date(year, 9, 30))
@@ -120,7 +124,7 @@ def explicit_period(start: date, end: date) -> Period:
     _check_year(start.year, "from")
     _check_year(end.year, "to")
     if end < start:
-        raise PeriodError("to", "'to' must not be before 'from'.")
+        raise PeriodError("to", N_("'to' must not be before 'from'."))
     return Period(start, end)
 
 
@@ -475,3 +479,26 @@ II06A_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("progress_rate", "Tỷ lệ đúng tiến độ", "Progress rate", "rate"),
     ("avg_processing_working_days", "Số ngày giải quyết trung bình", "Average working days", "days"),
 )
+
+#: The II.06a form's column groups (its first header row), by the first part of a column's path;
+#: the columns of no group (withdrawn, the rates, the days) span both header rows.
+II06A_GROUPS: dict[str, tuple[str, str]] = {
+    "received": ("Tiếp nhận", "Received"),
+    "resolved": ("Đã giải quyết", "Resolved"),
+    "pending": ("Đang giải quyết", "Pending"),
+}
+#: Second-row labels that differ from the full ones: under its group, a total is just "Total".
+II06A_SHORT: dict[str, tuple[str, str]] = {
+    "received.total": ("Tổng số", "Total"),
+    "resolved.total": ("Tổng số", "Total"),
+    "pending.total": ("Tổng số", "Total"),
+}
+#: On-time and progress rates from this fraction up are good, from the second one up fair, below poor.
+RATE_GOOD, RATE_FAIR = 0.9, 0.7
+
+
+def rate_grade(value: float | None) -> str | None:
+    """``good`` (>= 90%), ``fair`` (70% to 90%), ``poor`` (< 70%), or None for no rate."""
+    if value is None:
+        return None
+    return "good" if value >= RATE_GOOD else "fair" if value >= RATE_FAIR else "poor"

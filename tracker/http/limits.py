@@ -32,6 +32,7 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 
 from tracker.clients import client_address
+from tracker.domain.messages import N_
 from tracker.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,13 @@ LOGIN_SCOPES = ("login-ip", "login-user")
 #: Failed ``verify`` attempts allowed per dossier code (then 429 for everyone verifying it).
 DEFAULT_VERIFY_LIMIT = "5 per 15 minutes"
 
-#: The ``detail`` of the 429 problem documents.
-PUBLIC_LIMIT_MESSAGE = ("Too many requests from your address to the public service: "
-                        "wait for the number of seconds in Retry-After and try again.")
-VERIFY_LIMIT_MESSAGE = ("Too many failed verifications for this dossier: wait for the number of "
-                        "seconds in Retry-After before trying again.")
-LOGIN_LIMIT_MESSAGE = ("Too many failed logins from this address or for this user: wait for the number "
-                       "of seconds in Retry-After before trying again.")
+#: The ``detail`` of the 429 problem documents (translated when the answer is built).
+PUBLIC_LIMIT_MESSAGE = N_("Too many requests from your address to the public service: "
+                          "wait for the number of seconds in Retry-After and try again.")
+VERIFY_LIMIT_MESSAGE = N_("Too many failed verifications for this dossier: wait for the number of "
+                          "seconds in Retry-After before trying again.")
+LOGIN_LIMIT_MESSAGE = N_("Too many failed logins from this address or for this user: wait for the number "
+                         "of seconds in Retry-After before trying again.")
 
 
 @lru_cache(maxsize=16)

@@ -37,11 +37,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
 
+from flask_babel import gettext
 from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 
 from tracker.domain import progress
 from tracker.domain.agencies import AgencyTree
 from tracker.domain import statistics as rules_of
+from tracker.domain.messages import N_
 from tracker.domain.deadlines import HOURS, Deadlines, TimeLimit
 from tracker.domain.statistics import Counters, Period
 from tracker.domain.statuses import CHANNEL_CODES, Channel, channel_label, normalize_language
@@ -88,43 +90,44 @@ def resolve(args: dict, lang: str = "vi") -> Query:
     try:
         if args.get("period"):
             if args.get("from_") or args.get("to"):
-                raise rules_of.PeriodError("period", "Give either period or from and to, not both.")
+                raise rules_of.PeriodError("period", N_("Give either period or from and to, not both."))
             period = rules_of.parse_period(args["period"])
         elif args.get("from_") or args.get("to"):
             if not (args.get("from_") and args.get("to")):
                 missing = "to" if args.get("from_") else "from"
-                raise rules_of.PeriodError(missing, "Give both from and to (dates, YYYY-MM-DD).")
+                raise rules_of.PeriodError(missing, N_("Give both from and to (dates, YYYY-MM-DD)."))
             period = rules_of.explicit_period(args["from_"], args["to"])
         else:
             year = deadlines().local(utcnow()).year
             period = Period(date(year, 1, 1), date(year, 12, 31))
     except rules_of.PeriodError as bad:
-        errors[bad.field] = [bad.message]
+        errors[bad.field] = [" ".join(m.translated(gettext) for m in bad.messages)]
     query = Query(period=period, channel=args.get("channel"), group_by=args.get("group_by"),
                   min_resolved=args.get("min_resolved"), lang=normalize_language(lang))
     if args.get("agency"):
         query.agency = db.session.execute(select(Agency.id, Agency.code, Agency.name)
                                           .where(Agency.code == args["agency"].strip())).first()
         if query.agency is None:
-            errors["agency"] = [f"No agency has the code {args['agency']}."]
+            errors["agency"] = [gettext("No agency has the code %(code)s.", code=args["agency"])]
     if args.get("procedure"):
         query.procedure = db.session.execute(select(Procedure.id, Procedure.code, Procedure.name)
                                              .where(Procedure.code == args["procedure"].strip())).first()
         if query.procedure is None:
-            errors["procedure"] = [f"No procedure has the code {args['procedure']}."]
+            errors["procedure"] = [gettext("No procedure has the code %(code)s.", code=args["procedure"])]
     if args.get("field"):
         query.field = args["field"].strip()
         if db.session.scalar(select(Procedure.id).where(Procedure.field == query.field).limit(1)) is None:
-            errors["field"] = [f"No procedure belongs to the field {query.field!r}."]
+            errors["field"] = [gettext("No procedure belongs to the field '%(field)s'.", field=query.field)]
     if query.channel is not None and query.channel not in {c.value for c in Channel}:
-        errors["channel"] = ["Must be one of: direct, online, postal."]
+        errors["channel"] = [gettext("Must be one of: %(choices)s.", choices="direct, online, postal")]
     if query.group_by is not None and query.group_by not in rules_of.GROUP_BY:
-        errors["group_by"] = [f"Must be one of: {', '.join(rules_of.GROUP_BY)}."]
+        errors["group_by"] = [gettext("Must be one of: %(choices)s.", choices=", ".join(rules_of.GROUP_BY))]
     if (period is not None and query.group_by == "month"
             and len(rules_of.month_periods(period)) > rules_of.MAX_MONTH_GROUPS):
-        errors["group_by"] = [f"Grouping by month covers at most {rules_of.MAX_MONTH_GROUPS} months."]
+        errors["group_by"] = [gettext("Grouping by month covers at most %(n)s months.",
+                                       n=rules_of.MAX_MONTH_GROUPS)]
     if errors:
-        raise Invalid(errors, "The statistics request names a period or a filter that does not exist.")
+        raise Invalid(errors, gettext("The statistics request names a period or a filter that does not exist."))
     return query
 
 
