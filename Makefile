@@ -27,7 +27,11 @@ demo: admin
 run: demo
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
-test: install
+# The system packages first (chromium, libcairo2): installed when run as root, otherwise
+# the command to run is printed and nothing else happens.
+test:
+	@bash scripts/test-prerequisites.sh
+	@$(MAKE) --no-print-directory install
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 bench: install
