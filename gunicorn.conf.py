@@ -14,3 +14,6 @@ accesslog = "-"
 errorlog = "-"
 # The app is built once in the master and shared by the forked workers.
 preload_app = True
+# The access log shows no query string of the public lookups and pages (a citizen's
+# verify= and code= sit there) and no referer's query string.
+logger_class = "tracker.http.accesslog.PrivateAccessLogger"

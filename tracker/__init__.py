@@ -98,6 +98,7 @@ def register_public(app: Flask) -> None:
 
     from tracker.api import api, public
     from tracker.http.caching import conditional_caching
+    from tracker.http.headers import common_headers
     from tracker.web import bp as web_assets
     from tracker.web import lookup
     from tracker.web import stats as stats_pages
@@ -107,9 +108,11 @@ def register_public(app: Flask) -> None:
     app.register_blueprint(lookup.bp)
     # Only the public API, only the configured portal origins: staff endpoints never answer CORS.
     CORS(app, resources={r"/api/v1/public/*": {"origins": app.config["TRACKER_CORS_ORIGINS"]}},
-         methods=["GET", "HEAD", "OPTIONS"], allow_headers=["Accept-Language", "If-None-Match"],
+         methods=["GET", "HEAD", "POST", "OPTIONS"],
+         allow_headers=["Accept-Language", "If-None-Match", "Content-Type"],
          expose_headers=["ETag", "Retry-After"], max_age=600)
     app.after_request(conditional_caching)
+    app.after_request(common_headers)  # nosniff, no-store for staff, Vary: Origin
     app.register_blueprint(stats_pages.bp)  # the public dashboard and the portal's widget
 
 

@@ -24,12 +24,18 @@ def _secret_key(env: str) -> str:
         return key
     if env == "production":
         raise RuntimeError("TRACKER_SECRET_KEY must be set when TRACKER_ENV=production")
-    path = INSTANCE_DIR / "secret_key"
+    path = private_instance_dir() / "secret_key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Created readable by its owner only, never for a moment by anyone else.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as key:
+            key.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def private_instance_dir() -> Path:
+    """The instance folder (keys, the SQLite database, the rate-limit counters), created 0700."""
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return INSTANCE_DIR
 
 
 def _flag(name: str, default: bool) -> bool:
