@@ -119,12 +119,12 @@ def register_public(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     """Problem documents for everything, including JWT and service errors."""
     from tracker.extensions import jwt
-    from tracker.http.hygiene import refuse_nul_characters
+    from tracker.http.hygiene import refuse_unreadable_input
     from tracker.http.problems import problem_from_exception, problem_response
     from tracker.services.errors import ServiceError
 
     # Input hygiene for every request, API and pages alike (see the function).
-    app.before_request(refuse_nul_characters)
+    app.before_request(refuse_unreadable_input)
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):

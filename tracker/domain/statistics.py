@@ -88,7 +88,7 @@ def parse_period(text: str) -> Period:
     or ``2026-13``.
     """
     raw = text.strip().upper() if isinstance(text, str) else ""
-    match = _PERIOD.match(raw)
+    match = _PERIOD.fullmatch(raw)  # "$" alone would accept a trailing newline
     hint = "Use YYYY, YYYY-MM, YYYY-Q1..Q4, YYYY-H1, YYYY-H2 or YYYY-9M, e.g. 2025-Q1."
     if match is None:
         raise PeriodError("period", f"Unknown period {text!r}. {hint}")

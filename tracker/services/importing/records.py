@@ -28,7 +28,7 @@ from tracker.models import Dossier, Step
 from tracker.models.types import UTCDateTime, utcnow
 from tracker.schemas.dossiers import DossierCreateSchema, StepCreateSchema
 from tracker.schemas.errors import flatten_errors
-from tracker.schemas.fields import LocalDateTime, nul_fields, plausible_time
+from tracker.schemas.fields import FullMatch, LocalDateTime, nul_fields, plausible_time
 from tracker.schemas.reference import TimeLimitSchema
 from tracker.services.importing.validation import load_dossier
 from tracker.services.clock import CLOCK_FIELDS, applicant_columns
@@ -48,7 +48,7 @@ class ImportStepSchema(StepCreateSchema):
 
 class ImportDossierSchema(DossierCreateSchema):
     type = ma.fields.String()
-    code = ma.fields.String(required=True, validate=ma.validate.Regexp(
+    code = ma.fields.String(required=True, validate=FullMatch(
         r"^[0-9A-Za-z.\-_/]{3,64}$", error="A code is 3 to 64 letters, digits, '.', '-', '_' or '/'."))
     agency_code = ma.fields.String(required=True)
     submitted_at = LocalDateTime(allow_none=True, validate=plausible_time)

@@ -135,7 +135,7 @@ def load_dossier(record: dict) -> dict | None:
         if "type" in record:
             out["type"] = _text(record["type"], 0, 10**9, nullable=False)
         code = record.get("code")
-        if not isinstance(code, str) or not CODE.match(code) or code.endswith("\n"):
+        if not isinstance(code, str) or not CODE.fullmatch(code):
             raise _Defer
         out["code"] = code
         out["procedure_code"] = _text(record.get("procedure_code"), 1, 32, nullable=False)
