@@ -66,7 +66,7 @@ class Server:
 
 @contextlib.contextmanager
 def gunicorn(database_url: str, instance: Path, workers: int = 4, env: dict | None = None,
-             args: tuple[str, ...] = ()):
+             args: tuple[str, ...] = (), app: str = "wsgi:app"):
     """gunicorn with ``workers`` processes on ``database_url``; yields a ``Server``.
 
     Its settings come from the environment given, over the suite's own, with
@@ -85,7 +85,7 @@ def gunicorn(database_url: str, instance: Path, workers: int = 4, env: dict | No
         # gunicorn.conf.py in ROOT applies too (preload_app, as in production). No control socket:
         # its default path is shared by every gunicorn of the machine (parallel test workers).
         process = subprocess.Popen([str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                                    "--no-control-socket", *args, "wsgi:app"],
+                                    "--no-control-socket", *args, app],
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -14,6 +14,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from tracker.schemas.errors import flatten_errors
 
 PROBLEM_TYPE = "about:blank"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 # Sentences a person understands, for errors raised without a detail of their own.
 DEFAULT_DETAILS = {
@@ -54,7 +55,7 @@ def problem_response(status: int, detail: str | None = None, title: str | None =
         "detail": detail or DEFAULT_DETAILS.get(status, ""),
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
