@@ -52,7 +52,11 @@ welcome: demo
 run: welcome
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
-test: install-dev
+# The system packages first (chromium, libcairo2): installed when run as root, otherwise
+# the command to run is printed and nothing else happens.
+test:
+	@bash scripts/test-prerequisites.sh
+	@$(MAKE) --no-print-directory install-dev
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 

@@ -28,6 +28,12 @@ TEST_SETTINGS = {
     "TRACKER_RATELIMIT_LOGIN": "1000/minute",
     "TRACKER_RATELIMIT_PUBLIC": "1000/minute",
     "TRACKER_CORS_ORIGINS": ["https://portal.example.vn"],
+    # The in-process tests run in one process each: counters of their own, in memory
+    # (the shared file storage is tested with gunicorn, tests/integration/test_limits_across_workers.py).
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # The lookup tests verify from a new address each time and expect the dossier's own
+    # bucket to close after 5 failures, as the per-client one does.
+    "TRACKER_RATELIMIT_VERIFY_CODE": "5 per 15 minutes",
 }
 
 PASSWORD = "Correct-Horse-42"

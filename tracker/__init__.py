@@ -102,6 +102,7 @@ def register_public(app: Flask) -> None:
 
     from tracker.api import api, public
     from tracker.http.caching import conditional_caching
+    from tracker.http.headers import common_headers
     from tracker.web import bp as web_assets
     from tracker.web import lookup
     from tracker.web import stats as stats_pages
@@ -111,9 +112,11 @@ def register_public(app: Flask) -> None:
     app.register_blueprint(lookup.bp)
     # Only the public API, only the configured portal origins: staff endpoints never answer CORS.
     CORS(app, resources={r"/api/v1/public/*": {"origins": app.config["TRACKER_CORS_ORIGINS"]}},
-         methods=["GET", "HEAD", "OPTIONS"], allow_headers=["Accept-Language", "If-None-Match"],
+         methods=["GET", "HEAD", "POST", "OPTIONS"],
+         allow_headers=["Accept-Language", "If-None-Match", "Content-Type"],
          expose_headers=["ETag", "Retry-After"], max_age=600)
     app.after_request(conditional_caching)
+    app.after_request(common_headers)  # nosniff, no-store for staff, Vary: Origin
     app.register_blueprint(stats_pages.bp)  # the public dashboard and the portal's widget
 
 
@@ -121,12 +124,12 @@ def register_errorhandlers(app: Flask) -> None:
     """Problem documents for everything, including JWT and service errors."""
     from tracker.domain.messages import N_
     from tracker.extensions import jwt
-    from tracker.http.hygiene import refuse_nul_characters, require_json_bodies
+    from tracker.http.hygiene import refuse_unreadable_input, require_json_bodies
     from tracker.http.problems import problem_from_exception, problem_response
     from tracker.services.errors import ServiceError
 
     # Input hygiene for every request, API and pages alike (see the function).
-    app.before_request(refuse_nul_characters)
+    app.before_request(refuse_unreadable_input)
     app.before_request(require_json_bodies)
 
     @app.errorhandler(ServiceError)

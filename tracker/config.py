@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tracker.domain.calendar import OfficeHours
+from tracker.ratelimit_sqlite import sqlite_file_uri
 
 INSTANCE_DIR = Path(os.environ.get("TRACKER_INSTANCE_DIR", Path.cwd() / "instance"))
 
@@ -23,12 +24,18 @@ def _secret_key(env: str) -> str:
         return key
     if env == "production":
         raise RuntimeError("TRACKER_SECRET_KEY must be set when TRACKER_ENV=production")
-    path = INSTANCE_DIR / "secret_key"
+    path = private_instance_dir() / "secret_key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Created readable by its owner only, never for a moment by anyone else.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as key:
+            key.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def private_instance_dir() -> Path:
+    """The instance folder (keys, the SQLite database, the rate-limit counters), created 0700."""
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return INSTANCE_DIR
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -57,8 +64,18 @@ def from_environment() -> dict:
             o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip()
         ],
         "TRACKER_RATELIMIT_PUBLIC": os.environ.get("TRACKER_RATELIMIT_PUBLIC", "60/minute"),
+        # Failed logins per client and username; per client alone and per username alone the
+        # limits are larger (4 times unless set), see tracker/http/limits.py.
         "TRACKER_RATELIMIT_LOGIN": os.environ.get("TRACKER_RATELIMIT_LOGIN", "10/minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("TRACKER_RATELIMIT_STORAGE_URL", "memory://"),
+        "TRACKER_RATELIMIT_LOGIN_CLIENT": os.environ.get("TRACKER_RATELIMIT_LOGIN_CLIENT") or None,
+        "TRACKER_RATELIMIT_LOGIN_USER": os.environ.get("TRACKER_RATELIMIT_LOGIN_USER") or None,
+        # Failed verifications per client and dossier; per dossier alone 4 times as many unless set.
+        "TRACKER_RATELIMIT_VERIFY": os.environ.get("TRACKER_RATELIMIT_VERIFY", "5 per 15 minutes"),
+        "TRACKER_RATELIMIT_VERIFY_CODE": os.environ.get("TRACKER_RATELIMIT_VERIFY_CODE") or None,
+        # Counters every worker of this machine shares (a file in the instance folder);
+        # redis://… when several machines serve the app.
+        "RATELIMIT_STORAGE_URI": (os.environ.get("TRACKER_RATELIMIT_STORAGE_URL")
+                                  or sqlite_file_uri(INSTANCE_DIR / "ratelimits.db")),
         "TRACKER_TRUSTED_PROXIES": int(os.environ.get("TRACKER_TRUSTED_PROXIES", "0")),
         "TRACKER_ACCESS_TOKEN_MINUTES": int(os.environ.get("TRACKER_ACCESS_TOKEN_MINUTES", "15")),
         "TRACKER_REFRESH_TOKEN_DAYS": int(os.environ.get("TRACKER_REFRESH_TOKEN_DAYS", "14")),

@@ -1,6 +1,7 @@
 """Engine set-up per database: SQLite pragmas and write transactions that lock up front."""
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 from flask import has_request_context, request
@@ -20,7 +21,11 @@ def _wants_write_lock() -> bool:
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout, foreign keys, ``BEGIN IMMEDIATE`` for writers, autocommit reads."""
+    """WAL, a busy timeout, foreign keys, ``BEGIN IMMEDIATE`` for writers, autocommit reads;
+    the database file private to its owner (created so when missing)."""
+    path = engine.url.database
+    if path and path != ":memory:" and not path.startswith("file:") and os.path.isdir(os.path.dirname(path) or "."):
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -31,12 +36,29 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        for _seq, name, path in cursor.execute("PRAGMA database_list").fetchall():
+            if name == "main" and path:
+                make_private(path)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         if _wants_write_lock():
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_private(path: str) -> None:
+    """Keep a SQLite database, its WAL and its shared-memory file readable by their owner only.
+
+    SQLite creates the WAL and SHM files with the database file's permissions, so the
+    first connection fixes them all (before any dossier is written).
+    """
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def configure_engine(engine: Engine) -> None:

@@ -13,6 +13,8 @@ from limits import RateLimitItem
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from tracker import ratelimit_sqlite  # noqa: F401  (registers the sqlite-file:// storage)
+
 
 class RateLimiter:
     """The counters of every limit, in the storage named by ``RATELIMIT_STORAGE_URI``.
@@ -35,6 +37,13 @@ class RateLimiter:
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one request; False when it goes past the limit."""
         return self.strategy.hit(item, *identifiers)
+
+    def give_back(self, item: RateLimitItem, *identifiers: str) -> None:
+        """Undo one ``hit`` (an attempt that turned out not to count) while its window runs."""
+        key = item.key_for(*identifiers)
+        # A window that ended meanwhile has nothing to give back (a new one would start below 0).
+        if self.storage.get(key) > 0:
+            self.storage.incr(key, item.get_expiry(), amount=-1)
 
     def test(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Whether one more request would still be within the limit (counts nothing)."""

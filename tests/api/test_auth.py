@@ -205,7 +205,8 @@ def test_a_password_change_takes_effect(client, city, auth):
 @pytest.fixture
 def throttled(make_app):
     """An app that allows 3 failed logins a minute per username and per client address."""
-    app = make_app(TRACKER_RATELIMIT_LOGIN="3/minute")
+    app = make_app(TRACKER_RATELIMIT_LOGIN="3/minute", TRACKER_RATELIMIT_LOGIN_CLIENT="3/minute",
+                   TRACKER_RATELIMIT_LOGIN_USER="3/minute")
     with app.app_context():
         limiter.reset()
     factory = Factory(app)

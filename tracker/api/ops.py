@@ -18,6 +18,11 @@ DOCS_PAGE = """<!doctype html>
 <script src="{init}"></script>
 </body></html>"""
 
+#: Swagger UI sets inline styles and shows inline SVG icons; scripts come from here only.
+DOCS_CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; base-uri 'self'; form-action 'self'; "
+                                "frame-ancestors 'none'; object-src 'none'")
+
 DOCS_INIT = """window.onload = function () {
   window.ui = SwaggerUIBundle({url: "%s", dom_id: "#swagger-ui", deepLinking: true,
     persistAuthorization: true});
@@ -47,7 +52,9 @@ def docs():
     page = DOCS_PAGE.format(css=url_for("ops.docs_asset", filename="swagger-ui.css"),
                             js=url_for("ops.docs_asset", filename="swagger-ui-bundle.js"),
                             init=url_for("ops.docs_init"))
-    return Response(page, mimetype="text/html")
+    response = Response(page, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+    return response
 
 
 @bp.get("/docs/init.js")

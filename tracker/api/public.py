@@ -71,7 +71,8 @@ class PublicDossierSchema(ma.Schema):
 LOOKUP_PARAMETERS = [
     {"in": "query", "name": "verify", "required": False, "schema": {"type": "string", "maxLength": 32},
      "description": "The applicant's ID number or phone number (0… or +84…): shows the full name. "
-                    "Failed attempts on one dossier are limited; then 429."},
+                    "Failed attempts on one dossier are limited; then 429. Prefer "
+                    "`POST /public/dossiers/{code}/verify`, which keeps the number out of the URL."},
     {"in": "header", "name": "Accept-Language", "required": False, "schema": {"type": "string"},
      "description": "`vi` (default) or `en`, for the labels."},
     {"in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
@@ -79,12 +80,28 @@ LOOKUP_PARAMETERS = [
 ]
 
 
+class VerifySchema(ma.Schema):
+    verify = ma.fields.String(required=True, validate=ma.validate.Length(max=64), metadata={
+        "description": "The applicant's ID number or phone number (0… or +84…): shows the full name."})
+
+
+LOOKUP_RESPONSES = {
+    404: "No dossier has this code.",
+    429: "Too many requests from this client, or too many failed verifications of this dossier; "
+         "see Retry-After.",
+}
+
+
+def _documented_errors(view):
+    for status, description in LOOKUP_RESPONSES.items():
+        view = bp.alt_response(status, description=description)(view)
+    return view
+
+
 @bp.get("/dossiers/<path:code>")
 @bp.response(200, PublicDossierSchema)
 @bp.alt_response(304, description="Not modified since the ETag in If-None-Match.")
-@bp.alt_response(404, description="No dossier has this code.")
-@bp.alt_response(429, description="Too many requests from this client, or too many failed verifications "
-                                  "of this dossier; see Retry-After.")
+@_documented_errors
 @bp.doc(security=[], parameters=LOOKUP_PARAMETERS)
 def get(code):
     """Look up a dossier by the code on the receipt.
@@ -92,7 +109,25 @@ def get(code):
     The code is read as people type it: any letter case, spaces around it, other dashes
     (– — −) or spaces in place of "-", full-width characters, invisible characters.
     """
-    verify = request.args.get("verify", "").strip()[:64] or None
+    return _lookup(code, request.args.get("verify", ""))
+
+
+@bp.post("/dossiers/<path:code>/verify")
+@bp.arguments(VerifySchema)
+@bp.response(200, PublicDossierSchema)
+@_documented_errors
+@bp.doc(security=[], parameters=LOOKUP_PARAMETERS[1:2])
+def verify(data, code):
+    """The lookup with the applicant's ID or phone number in the body rather than in the URL.
+
+    The same answer as ``GET /public/dossiers/{code}?verify=…``, under the same limits;
+    the number then stays out of browser histories and of every log of a URL.
+    """
+    return _lookup(code, data["verify"])
+
+
+def _lookup(code: str, verify: str):
+    verify = verify.strip()[:64] or None
     code = normalize_dossier_code(code)[:MAX_CODE_LENGTH + 1]
     if verify:
         check_verify_allowed(code)

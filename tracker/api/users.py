@@ -6,6 +6,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from tracker.api.common import actor, paginate
+from tracker.schemas.fields import FullMatch
 from tracker.schemas.paging import PageArgs, page_schema
 from tracker.api.security import roles_required
 from tracker.api.unit_of_work import writes
@@ -15,7 +16,7 @@ from tracker.services import users
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users",
                description="Staff accounts: admins for everyone, managers for the clerks and viewers of their subtree.")
 
-USERNAME = ma.validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="Use 3 to 64 letters, digits, '_', '.', '@' or '-'.")
+USERNAME = FullMatch(r"^[A-Za-z0-9_.@-]{3,64}$", error="Use 3 to 64 letters, digits, '_', '.', '@' or '-'.")
 PASSWORD = ma.validate.Length(min=10, max=1024, error="Use at least 10 characters.")
 
 

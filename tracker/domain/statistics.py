@@ -92,7 +92,7 @@ def parse_period(text: str) -> Period:
     or ``2026-13``.
     """
     raw = text.strip().upper() if isinstance(text, str) else ""
-    match = _PERIOD.match(raw)
+    match = _PERIOD.fullmatch(raw)  # "$" alone would accept a trailing newline
     if match is None:
         raise PeriodError("period", N_("Unknown period '%(text)s'."), hint=True, text=text)
     year = int(match.group(1))

@@ -12,11 +12,27 @@ on a view function, under the routing decorator, or on a whole blueprint::
 
     public_limit(bp)
 
-**Verification.** Failed ``verify`` attempts are counted per dossier
-(``TRACKER_RATELIMIT_VERIFY``); only failures count, so the plain lookup pays nothing.
+**Verification** and **logins** are attempts that only count when they fail: the plain
+lookup and a right password pay nothing. Each attempt is counted in several buckets at
+once, before it is tried (so that concurrent attempts on several workers cannot slip past
+a limit), and given back when it did not fail:
 
-**Logins.** Failed logins are counted per client address and per username
-(``TRACKER_RATELIMIT_LOGIN``).
+* verification (``check_verify_allowed`` / ``count_failed_verification``): per client and
+  dossier code, ``TRACKER_RATELIMIT_VERIFY``; per code alone,
+  ``TRACKER_RATELIMIT_VERIFY_CODE`` (4 times as many unless set);
+* logins (``check_login_allowed`` / ``count_failed_login``): per client and username,
+  ``TRACKER_RATELIMIT_LOGIN``; per client alone, ``TRACKER_RATELIMIT_LOGIN_CLIENT``, and
+  per username alone, ``TRACKER_RATELIMIT_LOGIN_USER`` (each 4 times as many unless set).
+
+An attempt is refused when any of its buckets is used up. Why the buckets are shaped so:
+a guesser is stopped by the bucket of their own address and target after a few tries,
+while the citizen (or the clerk) at another address keeps their own bucket, so that
+someone else's failures alone do not lock them out. The shared bucket of the code (of
+the username) still caps a guesser who spreads the attempts over many addresses: it takes
+four addresses' worth of failures, a deliberate effort rather than an accident, to lock
+the dossier (the account) for everyone for the rest of the window. The per-client login
+bucket stops one address from trying a few passwords on every account (the larger size
+leaves room for an office of clerks behind one address who mistype).
 
 Counters live in ``TRACKER_RATELIMIT_STORAGE_URL`` (``tracker.ratelimit``). A client over
 a limit gets 429 as a problem document with ``Retry-After``.
@@ -26,7 +42,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache, wraps
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, after_this_request, current_app, g, request
 from flask_smorest import abort
 from limits import RateLimitItem
 from limits import parse as parse_limit
@@ -39,11 +55,13 @@ log = logging.getLogger(__name__)
 
 #: The limiter scope shared by the public views.
 PUBLIC_SCOPE = "public"
-VERIFY_SCOPE = "public-verify"
-LOGIN_SCOPES = ("login-ip", "login-user")
+VERIFY_SCOPES = ("verify-client-code", "verify-code")
+LOGIN_SCOPES = ("login-client-user", "login-client", "login-user")
 
-#: Failed ``verify`` attempts allowed per dossier code (then 429 for everyone verifying it).
+#: Failed ``verify`` attempts allowed per client and dossier code.
 DEFAULT_VERIFY_LIMIT = "5 per 15 minutes"
+#: The shared bucket of a code or username is this many times the per-client one.
+SHARED_FACTOR = 4
 
 #: The ``detail`` of the 429 problem documents (translated when the answer is built).
 PUBLIC_LIMIT_MESSAGE = N_("Too many requests from your address to the public service: "
@@ -52,6 +70,7 @@ VERIFY_LIMIT_MESSAGE = N_("Too many failed verifications for this dossier: wait 
                           "seconds in Retry-After before trying again.")
 LOGIN_LIMIT_MESSAGE = N_("Too many failed logins from this address or for this user: wait for the number "
                          "of seconds in Retry-After before trying again.")
+STORAGE_DOWN_MESSAGE = N_("The service cannot count attempts right now: try again in a minute.")
 
 
 @lru_cache(maxsize=16)
@@ -102,46 +121,94 @@ def public_limit(target):
     return limited
 
 
+# -- attempts that count when they fail ----------------------------------------------------------
+
+def _configured(name: str, base: RateLimitItem | None = None) -> RateLimitItem:
+    """The limit in setting ``name``; when unset, ``SHARED_FACTOR`` times ``base`` over its window."""
+    rate = current_app.config.get(name)
+    if rate:
+        return parsed(rate)
+    return type(base)(base.amount * SHARED_FACTOR, base.multiples, base.namespace)
+
+
+def _reserve(kind: str, buckets: list[tuple[RateLimitItem, tuple[str, ...]]], message: str) -> None:
+    """Count one attempt in every bucket; 429 (counting nothing) when one is used up.
+
+    The attempt is given back after the answer unless ``_failed(kind)`` is called.
+    """
+    if not limiter.enabled:
+        return
+    taken, over = [], None
+    try:
+        for item, identifiers in buckets:
+            if not limiter.hit(item, *identifiers) and over is None:
+                over = (item, identifiers)
+            taken.append((item, identifiers))
+    except Exception:  # guessing must not become free while the storage is down
+        log.warning("rate-limit storage unavailable; attempt refused", exc_info=True)
+        _give_back(taken)
+        abort(503, message=STORAGE_DOWN_MESSAGE, headers={"Retry-After": "60"})
+    if over is not None:
+        _give_back(taken)
+        _refuse(message, over[0], *over[1])
+    attempts = g.setdefault("limited_attempts", {})
+    attempts[kind] = taken
+
+    @after_this_request
+    def give_back_unless_failed(response):
+        if attempts.get(kind):
+            _give_back(attempts.pop(kind))
+        return response
+
+
+def _failed(kind: str) -> None:
+    """The attempt reserved by ``_reserve(kind, ...)`` failed: it stays counted."""
+    g.get("limited_attempts", {}).pop(kind, None)
+
+
+def _give_back(taken) -> None:
+    try:
+        for item, identifiers in taken:
+            limiter.give_back(item, *identifiers)
+    except Exception:  # the attempt stays counted: erring on the safe side
+        log.warning("rate-limit storage unavailable; attempt not given back", exc_info=True)
+
+
 # -- failed verifications of one dossier -----------------------------------------------------------
 
-def _verify_limit() -> RateLimitItem:
-    return parsed(current_app.config.get("TRACKER_RATELIMIT_VERIFY", DEFAULT_VERIFY_LIMIT))
+def _verify_buckets(code: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+    per_client = parsed(current_app.config.get("TRACKER_RATELIMIT_VERIFY") or DEFAULT_VERIFY_LIMIT)
+    return [(per_client, (VERIFY_SCOPES[0], client_address(), code)),
+            (_configured("TRACKER_RATELIMIT_VERIFY_CODE", per_client), (VERIFY_SCOPES[1], code))]
 
 
 def check_verify_allowed(code: str) -> None:
-    """429 while the failed verifications of this dossier are over the limit (for every client)."""
-    if limiter.enabled and not limiter.test(_verify_limit(), VERIFY_SCOPE, code):
-        _refuse(VERIFY_LIMIT_MESSAGE, _verify_limit(), VERIFY_SCOPE, code)
+    """Count a ``verify`` attempt on this dossier; 429 while this client's failures on it,
+    or everyone's, are over their limits (see the module). Call before verifying."""
+    _reserve("verify", _verify_buckets(code), VERIFY_LIMIT_MESSAGE)
 
 
 def count_failed_verification(code: str) -> None:
-    """One more failed ``verify`` for this dossier."""
-    if limiter.enabled:
-        limiter.hit(_verify_limit(), VERIFY_SCOPE, code)
+    """The ``verify`` attempt on this dossier failed: it stays counted."""
+    _failed("verify")
 
 
 # -- failed logins --------------------------------------------------------------------------------
 
-def _login_buckets(username: str) -> list[tuple[str, str]]:
-    return [(LOGIN_SCOPES[0], client_address()), (LOGIN_SCOPES[1], str(username).strip().lower()[:64])]
-
-
-def _login_limit() -> RateLimitItem:
-    return parsed(current_app.config["TRACKER_RATELIMIT_LOGIN"])
+def _login_buckets(username: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+    per_pair = parsed(current_app.config["TRACKER_RATELIMIT_LOGIN"])
+    client, user = client_address(), str(username).strip().lower()[:64]
+    return [(per_pair, (LOGIN_SCOPES[0], client, user)),
+            (_configured("TRACKER_RATELIMIT_LOGIN_CLIENT", per_pair), (LOGIN_SCOPES[1], client)),
+            (_configured("TRACKER_RATELIMIT_LOGIN_USER", per_pair), (LOGIN_SCOPES[2], user))]
 
 
 def check_login_allowed(username: str) -> None:
-    """429 while this address, or this username, has used up its failed logins."""
-    if not limiter.enabled:
-        return
-    item = _login_limit()
-    for bucket in _login_buckets(username):
-        if not limiter.test(item, *bucket):
-            _refuse(LOGIN_LIMIT_MESSAGE, item, *bucket)
+    """Count a login attempt; 429 while this client, this username or the pair of them has
+    used up its failed logins (see the module). Call before checking the password."""
+    _reserve("login", _login_buckets(username), LOGIN_LIMIT_MESSAGE)
 
 
 def count_failed_login(username: str) -> None:
-    """One more failed login for this address and for this username."""
-    if limiter.enabled:
-        for bucket in _login_buckets(username):
-            limiter.hit(_login_limit(), *bucket)
+    """The login attempt failed: it stays counted."""
+    _failed("login")

@@ -18,6 +18,7 @@ from tracker.http.i18n import translate
 from tracker.schemas.errors import flatten_errors
 
 PROBLEM_TYPE = "about:blank"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 def N_(message: str) -> str:
@@ -78,7 +79,7 @@ def problem_response(status: int, detail: str | None = None, title: str | None =
     if isinstance(body.get("errors"), dict):
         body["errors"] = {field: [translate(m) for m in messages] if isinstance(messages, list) else messages
                           for field, messages in body["errors"].items()}
-    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response

@@ -1,6 +1,7 @@
 """Field types and validators that several schemas use."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import marshmallow as ma
@@ -30,6 +31,16 @@ def checked_by(validator):
         if message:
             raise ma.ValidationError(message)
     return run
+
+
+class FullMatch(ma.validate.Regexp):
+    """``Regexp`` over the whole value: ``re.match`` with ``$`` would let a trailing newline
+    through. The pattern keeps its ``^…$`` for the OpenAPI document."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
 
 
 class LocalDateTime(ma.fields.AwareDateTime):
@@ -65,20 +76,60 @@ class CodeNameSchema(ma.Schema):
     name = ma.fields.String()
 
 
+#: Lone UTF-16 surrogates: a JSON string may spell them ("\\ud800"), no UTF-8 text can hold them.
+SURROGATES = re.compile("[\ud800-\udfff]")
+NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
+SURROGATE_MESSAGE = "Must not contain a lone UTF-16 surrogate (\\ud800 to \\udfff): it is not text."
+
+
+class TooDeep(ValueError):
+    """A JSON value nested deeper than the limit given to ``text_problems``."""
+
+
+def printable_name(name: str) -> str:
+    """A field name that can be written back in an answer (NUL and surrogates spelled out)."""
+    name = name.replace(NUL, "\\0")
+    return SURROGATES.sub(lambda m: "\\u%04x" % ord(m.group()), name)
+
+
+def _text_problem(text: str) -> str | None:
+    if NUL in text:
+        return NUL_MESSAGE
+    if SURROGATES.search(text):
+        return SURROGATE_MESSAGE
+    return None
+
+
+def text_problems(value, max_depth: int | None = None) -> dict[str, str]:
+    """The dotted names of the JSON values (or keys) holding NUL or a lone surrogate, with the message.
+
+    Walks without recursion; ``TooDeep`` when arrays and objects nest more than ``max_depth``.
+    """
+    found: dict[str, str] = {}
+    stack = [(value, "", 0)]
+    while stack:
+        item, prefix, depth = stack.pop()
+        if isinstance(item, str):
+            problem = _text_problem(item)
+            if problem:
+                found[printable_name(prefix) or "_schema"] = problem
+            continue
+        if not isinstance(item, (dict, list)):
+            continue
+        if max_depth is not None and depth >= max_depth:
+            raise TooDeep(f"JSON nested deeper than {max_depth} levels.")
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in pairs:
+            name = f"{prefix}.{key}" if prefix else str(key)
+            problem = _text_problem(key) if isinstance(key, str) else None
+            if problem:
+                found[printable_name(name)] = problem
+            else:
+                stack.append((child, name, depth + 1))
+    return found
+
+
 def nul_fields(value, prefix: str = "") -> list[str]:
     """The dotted names of the JSON values (or keys) that contain a NUL character."""
-    found: list[str] = []
-    if isinstance(value, str):
-        if NUL in value:
-            found.append(prefix or "_schema")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if NUL in str(key):
-                found.append(name.replace(NUL, "\\0"))
-            else:
-                found.extend(nul_fields(item, name))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found.extend(nul_fields(item, f"{prefix}.{index}" if prefix else str(index)))
-    return found
+    names = [name for name, problem in text_problems(value).items() if problem == NUL_MESSAGE]
+    return [f"{prefix}.{name}" if prefix else name for name in names]

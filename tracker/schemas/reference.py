@@ -9,10 +9,11 @@ import marshmallow as ma
 
 from tracker.domain.codes import AGENCY_CODE_RE
 from tracker.domain.deadlines import DAYS, HOURS
+from tracker.schemas.fields import FullMatch
 from tracker.schemas.paging import PageArgs, page_schema
 
 LEVELS = ("province", "department", "commune", "other")
-AGENCY_CODE = ma.validate.Regexp(
+AGENCY_CODE = FullMatch(
     AGENCY_CODE_RE, error="Use 3 to 32 characters among 0-9, A-Z and dots (e.g. 000.00.00.H57).")
 
 
@@ -39,7 +40,7 @@ class TimeLimitSchema(ma.Schema):
 
 
 class ProcedureSchema(ma.Schema):
-    code = ma.fields.String(required=True, validate=ma.validate.Regexp(
+    code = ma.fields.String(required=True, validate=FullMatch(
         r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$", error="Use up to 32 letters, digits, dots, dashes (e.g. 1.004227)."))
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
     field = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))

@@ -29,7 +29,7 @@ from tracker.models import Dossier, Step
 from tracker.models.types import UTCDateTime, utcnow
 from tracker.schemas.dossiers import DossierCreateSchema, StepCreateSchema
 from tracker.schemas.errors import flatten_errors
-from tracker.schemas.fields import LocalDateTime, nul_fields, plausible_time
+from tracker.schemas.fields import FullMatch, LocalDateTime, nul_fields, plausible_time
 from tracker.schemas.reference import TimeLimitSchema
 from tracker.services.importing.validation import load_dossier
 from tracker.services.clock import CLOCK_FIELDS, applicant_columns
@@ -49,8 +49,7 @@ class ImportStepSchema(StepCreateSchema):
 
 class ImportDossierSchema(DossierCreateSchema):
     type = ma.fields.String()
-    code = ma.fields.String(required=True, validate=ma.validate.Regexp(
-        rf"^{IMPORTED_CODE_RE}\Z", error=IMPORTED_CODE_MESSAGE))
+    code = ma.fields.String(required=True, validate=FullMatch(IMPORTED_CODE_RE, error=IMPORTED_CODE_MESSAGE))
     agency_code = ma.fields.String(required=True)
     submitted_at = LocalDateTime(allow_none=True, validate=plausible_time)
     time_limit = ma.fields.Nested(TimeLimitSchema, metadata={

@@ -1,0 +1,36 @@
+"""gunicorn's access log (as `make run` writes it) carries no query string of a public
+lookup or page, and no referer's query string; staff paths keep theirs."""
+from __future__ import annotations
+
+from tests.conftest import Factory, wipe
+from tests.integration.gunicorn import call, gunicorn
+from tracker.extensions import db
+
+SECRET = "046195001122"
+
+
+def test_the_access_log_keeps_the_citizens_numbers_out(apps, database_urls, tmp_path):
+    app = apps["sqlite"]
+    wipe(app)
+    Factory(app).user("admin", "admin")
+    with app.app_context():
+        db.engine.dispose()
+    with gunicorn(database_urls["sqlite"], tmp_path, workers=2) as server:
+        referer = {"Referer": f"{server.base}/lookup?code=X&verify={SECRET}"}
+        requests = [
+            ("GET", f"/api/v1/public/dossiers/H57-250101-0001?verify={SECRET}", {}),
+            ("GET", f"/lookup?code=H57-250101-0001&verify={SECRET}", {}),
+            ("GET", f"/lookup/H57-250101-0001?verify={SECRET}", {}),
+            ("GET", "/assets/site.css", referer),
+            ("GET", "/api/v1/dossiers?page_size=3", server.auth("admin")),
+        ]
+        for method, path, headers in requests:
+            status, _, _ = call(method, server.base + path, headers=headers)
+            assert status < 500, path
+    lines = [line for line in server.log().splitlines() if '"GET ' in line]
+    assert len(lines) >= len(requests), lines
+    assert SECRET not in server.log()
+    assert any('"GET /api/v1/public/dossiers/H57-250101-0001 HTTP/1.1"' in line for line in lines), lines
+    assert any('"GET /lookup HTTP/1.1"' in line for line in lines), lines
+    assert any(f'"{server.base}/lookup"' in line for line in lines), lines  # the referer, cut
+    assert any('"GET /api/v1/dossiers?page_size=3 HTTP/1.1"' in line for line in lines), lines
