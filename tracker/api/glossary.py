@@ -106,6 +106,8 @@ FIELDS: dict[str, tuple[str, object]] = {
     "dossier": ("The dossier after the step.", None),
     "paused_since": ("When the clock was paused to wait for the applicant; null when it is running.",
                      "2025-01-27T09:00:00+07:00"),
+    "verify": ("The applicant's ID number or phone number: shows the full name when it matches.",
+               "046195001122"),
     "verified": ("Whether `verify` matched the applicant (then the full name is shown).", False),
     "applicant_name": ("The applicant's name, masked unless `verify` matched.", "N***** T** L**"),
     "days": ("A limit of this many working days (instead of a procedure).", 3),

@@ -23,6 +23,7 @@ from flask import request
 from flask_smorest import abort
 from werkzeug.exceptions import NotFound
 
+from tracker.domain.messages import N_
 from tracker.schemas.fields import NUL, TooDeep, printable_name, text_problems
 
 #: Deepest nesting of arrays and objects accepted in a JSON body (the API's own need 3).
@@ -103,7 +104,7 @@ def refuse_unreadable_input() -> None:
             abort(400, message=f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.")
         errors.update({name: [problem] for name, problem in found.items()})
     if errors:
-        abort(422, message="Some values contain characters that are not text (NUL or a lone surrogate).",
+        abort(422, message=N_("Some values contain characters that are not text (NUL or a lone surrogate)."),
               errors=errors)
 
 

@@ -89,6 +89,11 @@ FILLED_TEMPLATES = [
     N_("Must be greater than or equal to %(min)s."),
     N_("Must be one of: %(choices)s."),
     N_("Longer than maximum length %(max)s."),
+    N_("The %(where)s is not valid UTF-8 text."),
+    N_("The body is not valid UTF-8 text (byte %(byte)s)."),
+    N_("The JSON body is nested deeper than %(depth)s levels."),
+    N_("The body is not valid JSON: %(error)s."),
+    N_("Send the body as application/json (the Content-Type was %(given)s)."),
 ]
 #: Marshmallow's fixed sentences, for the catalogs.
 FIXED = [N_("Not a valid date."), N_("Not a valid integer."), N_("Not a valid string."), N_("Unknown field."),

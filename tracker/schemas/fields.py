@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import marshmallow as ma
 from flask import current_app
 
+from tracker.domain.messages import N_
 from tracker.domain.people import nfc
 
 NUL = "\x00"
@@ -78,8 +79,8 @@ class CodeNameSchema(ma.Schema):
 
 #: Lone UTF-16 surrogates: a JSON string may spell them ("\\ud800"), no UTF-8 text can hold them.
 SURROGATES = re.compile("[\ud800-\udfff]")
-NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
-SURROGATE_MESSAGE = "Must not contain a lone UTF-16 surrogate (\\ud800 to \\udfff): it is not text."
+NUL_MESSAGE = N_("Must not contain the NUL character (U+0000).")
+SURROGATE_MESSAGE = N_("Must not contain a lone UTF-16 surrogate (\\ud800 to \\udfff): it is not text.")
 
 
 class TooDeep(ValueError):
