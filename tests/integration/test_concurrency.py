@@ -84,6 +84,7 @@ def server(app, city, database_urls, backend, tmp_path):
     env = {**os.environ,
            "TRACKER_DATABASE_URL": database_urls[backend],
            "TRACKER_SECRET_KEY": TEST_SETTINGS["SECRET_KEY"],
+           "TRACKER_AUDIT_KEY": TEST_SETTINGS["TRACKER_AUDIT_KEY"],
            "TRACKER_RATELIMIT_LOGIN": "10000/minute",
            "TRACKER_INSTANCE_DIR": str(tmp_path)}
     log_path = tmp_path / "gunicorn.log"
