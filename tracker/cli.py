@@ -1,7 +1,6 @@
 """The ``flask tracker ...`` commands for operators."""
 from __future__ import annotations
 
-import secrets
 
 import click
 from flask.cli import AppGroup
@@ -36,8 +35,10 @@ def _create_or_fail(data: dict) -> None:
               envvar="TRACKER_NEW_PASSWORD")
 def create_user(username, role, agency_code, full_name, password):
     """Add a staff account (prints a generated password once)."""
+    from tracker.services.passwords import generate_password
+
     generated = password is None
-    password = password or secrets.token_urlsafe(12)  # 16 characters
+    password = password or generate_password(username)
     _create_or_fail({"username": username, "password": password, "role": role, "agency_code": agency_code,
                      "full_name": full_name})
     click.echo(f"Created {role} {username.strip().lower()}" + (f" with the password: {password}" if generated else "."))
@@ -49,12 +50,13 @@ def ensure_admin():
     import os
 
     from tracker.services import users
+    from tracker.services.passwords import generate_password
 
     if users.user_by_username("admin") is not None:
         click.echo("The admin user exists.")
         return
     given = os.environ.get("TRACKER_ADMIN_PASSWORD")
-    password = given or secrets.token_urlsafe(12)
+    password = given or generate_password("admin")
     _create_or_fail({"username": "admin", "password": password, "role": "admin", "full_name": "Quản trị hệ thống"})
     if given:
         click.echo("Created the admin user with TRACKER_ADMIN_PASSWORD.")
@@ -87,6 +89,16 @@ def audit_verify():
     else:
         click.echo(f"The audit trail is broken: {why}. The {checked} records themselves are intact.", err=True)
     raise SystemExit(1)
+
+
+@tracker_cli.command("purge-sessions")
+def purge_sessions():
+    """Forget ended sessions and revoked tokens whose tokens have expired anyway (run daily)."""
+    from tracker.services import auth
+
+    forgotten = auth.purge_revoked()
+    db.session.commit()
+    click.echo(f"Forgot {forgotten} expired sessions and revoked tokens.")
 
 
 @tracker_cli.command("audit-upgrade")

@@ -1,7 +1,8 @@
 """login sessions, a keyed audit chain that seals the steps, case-insensitive usernames
 
-Usernames become lower-case; two that differed only by case keep the first (lowest id)
-as is and give the others a ``-<id>`` suffix, reported in the migration's log.
+Usernames become lower-case. Of names that differed only by case, one already in lower
+case keeps it (else the oldest account); the others get a ``-<id>`` suffix, reported in
+the migration's log.
 Audit records written before this revision have no key id: run
 ``flask tracker audit-upgrade`` once after upgrading, which checks the old chain and
 seals it, and the steps already recorded, with TRACKER_AUDIT_KEY.
@@ -29,16 +30,19 @@ log = logging.getLogger('alembic.runtime.migration')
 def _lower_case_usernames():
     connection = op.get_bind()
     users = sa.table('users', sa.column('id', sa.Integer), sa.column('username', sa.String))
-    taken = set()
-    for user_id, username in connection.execute(sa.select(users.c.id, users.c.username).order_by(users.c.id)):
+    rows = connection.execute(sa.select(users.c.id, users.c.username).order_by(users.c.id)).all()
+    # Names already in lower case stay as they are: nothing renamed can clash with one of them.
+    taken = {username for _, username in rows if username == username.strip().lower()}
+    for user_id, username in rows:
         wanted = username.strip().lower()
+        if wanted == username:
+            continue
         if wanted in taken:
             suffix = f'-{user_id}'
             wanted = wanted[:64 - len(suffix)] + suffix
             log.warning('username %s is now %s: another user has it in another letter case', username, wanted)
         taken.add(wanted)
-        if wanted != username:
-            connection.execute(sa.update(users).where(users.c.id == user_id).values(username=wanted))
+        connection.execute(sa.update(users).where(users.c.id == user_id).values(username=wanted))
 
 
 def upgrade():

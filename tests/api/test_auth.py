@@ -422,8 +422,12 @@ def test_a_token_with_an_unknown_kid_or_the_wrong_key_is_refused(app, client, ci
 
 def test_only_hs256_is_accepted(app, client, city, auth):
     claims = real_claims(app, client, auth)
+    import warnings
+
     header = {"kid": app.config["TRACKER_JWT_KID"]}
-    hs512 = pyjwt.encode(claims, SECRET, algorithm="HS512", headers=header)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyJWT finds our 45-byte test key short for SHA-512
+        hs512 = pyjwt.encode(claims, SECRET, algorithm="HS512", headers=header)
     assert_problem(client.get(ME, headers=bearer(hs512)), 401)
     unsigned = pyjwt.encode(claims, None, algorithm="none", headers=header)
     assert_problem(client.get(ME, headers=bearer(unsigned)), 401)
@@ -555,3 +559,33 @@ def test_cli_create_user_refuses_a_weak_password_with_a_clear_message(app, city)
     assert result.exit_code == 1 and "common" in result.output, result.output
     result = app.test_cli_runner().invoke(args=["tracker", "create-user", "Le.Ba", "--password", PASSWORD])
     assert result.exit_code == 0 and "le.ba" in result.output, result.output
+
+
+def test_purge_sessions_forgets_only_what_has_expired(app, client, city, auth):
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    from tracker.models import LoginSession, RevokedToken
+    from tracker.models.types import utcnow
+
+    old, current = auth.tokens("clerk"), auth.tokens("clerk")
+    assert client.post(LOGOUT, json={"refresh_token": old["refresh_token"]},
+                       headers=bearer(old["access_token"])).status_code == 204
+    old_sid = pyjwt.decode(old["access_token"], options={"verify_signature": False})["sid"]
+    with app.app_context():
+        db.session.execute(update(LoginSession).where(LoginSession.id == old_sid)
+                           .values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(update(RevokedToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        sessions = db.session.scalar(select(func.count(LoginSession.id)))
+        db.session.remove()
+    result = app.test_cli_runner().invoke(args=["tracker", "purge-sessions"])
+    assert result.exit_code == 0 and "Forgot 3 " in result.output, result.output  # a session and two tokens
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LoginSession.id))) == sessions - 1
+        assert db.session.scalar(select(func.count(RevokedToken.jti))) == 0
+        db.session.remove()
+    assert client.get(ME, headers=bearer(current["access_token"])).status_code == 200
+    # The purged session's tokens stay refused: an unknown session is no session.
+    assert_problem(client.post(REFRESH, headers=bearer(old["refresh_token"])), 401)

@@ -6,6 +6,7 @@ use Argon2id at the OWASP-recommended cost (19 MiB of memory, 2 passes, 1 lane).
 """
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from importlib import resources
 
@@ -47,6 +48,14 @@ def policy_errors(password: str, username: str) -> list[str]:
     if lowered in common_passwords():
         return ["This password is one of the most common ones: choose another."]
     return []
+
+
+def generate_password(*usernames: str) -> str:
+    """16 random URL-safe characters that meet the policy for each of ``usernames``."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        if not any(policy_errors(password, name) for name in usernames or ("",)):
+            return password
 
 
 def hash_password(password: str) -> str:
