@@ -542,3 +542,11 @@ def test_audit_upgrade_refuses_to_seal_a_broken_old_trail(app, client, city, aut
     with app.app_context():
         assert db.session.scalar(text("SELECT COUNT(*) FROM audit_records WHERE kid IS NOT NULL")) == 0
         db.session.remove()
+
+
+def test_the_trail_shows_the_key_id_and_the_steps_each_record_seals(app, client, city, auth):
+    code = every_write(client, auth)["code"]
+    trail = records(client, auth.headers("admin"))
+    assert {r["kid"] for r in trail} == {app.config["TRACKER_AUDIT_KID"]}
+    sealed = {(r["action"], r["target_id"]): r["steps_sealed"] for r in trail if r["steps_sealed"]}
+    assert sealed == {("dossier.create", code): 1, ("dossier.step", code): 1}
