@@ -25,6 +25,7 @@ settings.load_profile("tracker")
 TEST_SETTINGS = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
+    "TRACKER_AUDIT_KEY": "test-audit-key-that-is-kept-outside-the-database",
     "TRACKER_RATELIMIT_LOGIN": "1000/minute",
     "TRACKER_RATELIMIT_PUBLIC": "1000/minute",
     "TRACKER_CORS_ORIGINS": ["https://portal.example.vn"],

@@ -1,7 +1,6 @@
 """The ``flask tracker ...`` commands for operators."""
 from __future__ import annotations
 
-import secrets
 
 import click
 from flask.cli import AppGroup
@@ -10,6 +9,21 @@ from tracker.extensions import db
 from tracker.models.people import ROLES
 
 tracker_cli = AppGroup("tracker", help="Operate the dossier tracker.")
+
+
+def _create_or_fail(data: dict) -> None:
+    """Create the account, or stop with the service's reason (a taken name, a weak password)."""
+    from tracker.services import users
+    from tracker.services.audit import SYSTEM
+    from tracker.services.errors import ServiceError
+
+    try:
+        users.create_user(SYSTEM, data, check_caller=False)
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        details = "; ".join(" ".join(v) for v in error.extra.get("errors", {}).values())
+        raise click.ClickException(error.message + (f" {details}" if details else "")) from error
 
 
 @tracker_cli.command("create-user")
@@ -26,27 +40,26 @@ def create_user(username, role, agency_code, full_name, password, reset_password
     from tracker.services import users
     from tracker.services.audit import SYSTEM
     from tracker.services.errors import ServiceError
+    from tracker.services.passwords import generate_password
 
     generated = password is None
-    password = password or secrets.token_urlsafe(12)
+    password = password or generate_password(username)
     shown = f" with the password: {password}" if generated else "."
     if reset_password:
         user = users.user_by_username(username)
         if user is None:
             raise click.ClickException(f"No user is named {username}: create it without --reset-password.")
-        users.reset_password(SYSTEM, user, password)
+        try:
+            users.reset_password(SYSTEM, user, password)
+        except ServiceError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
         db.session.commit()
-        click.echo(f"Reset the password of {user.role} {username}" + shown)
+        click.echo(f"Reset the password of {user.role} {user.username}" + shown)
         return
-    data = {"username": username, "password": password, "role": role, "agency_code": agency_code,
-            "full_name": full_name}
-    try:
-        users.create_user(SYSTEM, data, check_caller=False)
-        db.session.commit()
-    except ServiceError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    click.echo(f"Created {role} {username}" + shown)
+    _create_or_fail({"username": username, "password": password, "role": role, "agency_code": agency_code,
+                     "full_name": full_name})
+    click.echo(f"Created {role} {username.strip().lower()}" + shown)
 
 
 @tracker_cli.command("ensure-admin")
@@ -55,7 +68,7 @@ def ensure_admin():
     import os
 
     from tracker.services import users
-    from tracker.services.audit import SYSTEM
+    from tracker.services.passwords import generate_password
 
     given = os.environ.get("TRACKER_ADMIN_PASSWORD")
     if users.user_by_username("admin") is not None:
@@ -64,10 +77,8 @@ def ensure_admin():
             click.echo("TRACKER_ADMIN_PASSWORD only applies to a new database: the admin keeps its password. "
                        "To change it: flask --app wsgi tracker create-user --reset-password admin")
         return
-    password = given or secrets.token_urlsafe(12)
-    users.create_user(SYSTEM, {"username": "admin", "password": password, "role": "admin",
-                               "full_name": "Quản trị hệ thống"}, check_caller=False)
-    db.session.commit()
+    password = given or generate_password("admin")
+    _create_or_fail({"username": "admin", "password": password, "role": "admin", "full_name": "Quản trị hệ thống"})
     if given:
         click.echo("Created the admin user with TRACKER_ADMIN_PASSWORD.")
     else:
@@ -109,16 +120,36 @@ def welcome(base_url):
 
 @tracker_cli.command("audit-verify")
 def audit_verify():
-    """Check the audit chain; names the first broken record and exits 1 when there is one."""
-    from tracker.services import audit
+    """Check the audit chain, its end and the steps it seals; names the first problem and exits 1."""
+    from tracker.services import audit_check
 
-    checked, broken, why = audit.verify()
+    checked, broken, why = audit_check.verify()
     if why is None:
         click.echo(f"The audit trail is intact: {checked} records checked.")
         return
-    where = f"record {broken.id} ({broken.action} {broken.target_type} {broken.target_id})" if broken else "the head"
-    click.echo(f"The audit trail is broken at {where}: {why}. {checked} records before it are intact.", err=True)
+    if broken is not None:
+        where = f"record {broken.id} ({broken.action} {broken.target_type} {broken.target_id})"
+        click.echo(f"The audit trail is broken at {where}: {why}. {checked} records before it are intact.", err=True)
+    else:
+        click.echo(f"The audit trail is broken: {why}. The {checked} records themselves are intact.", err=True)
     raise SystemExit(1)
+
+
+@tracker_cli.command("audit-upgrade")
+def audit_upgrade():
+    """Once, after upgrading from an unkeyed audit trail: check the old chain, then seal it and
+    the steps recorded so far with TRACKER_AUDIT_KEY."""
+    from tracker.services import audit_upgrade as upgrading
+    from tracker.services.audit import Actor
+    from tracker.services.errors import ServiceError
+
+    try:
+        records, steps = upgrading.upgrade(Actor(ip="cli"))
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    click.echo(f"Sealed {records} audit records and {steps} steps with the key {upgrading.seals.current_kid()}.")
 
 
 @tracker_cli.command("import")
@@ -195,10 +226,29 @@ def rebuild_stats(quiet):
 
 @tracker_cli.command("purge")
 def purge():
-    """Delete expired idempotency keys and revoked-token records (run it daily)."""
+    """Delete expired idempotency keys, sessions and revoked-token records (run it daily)."""
     from tracker.services import housekeeping
 
     counts = housekeeping.purge()
     db.session.commit()
     click.echo(f"Deleted {counts['idempotency_keys']} expired idempotency keys and "
-               f"{counts['revoked_tokens']} expired revoked-token records.")
+               f"{counts['sessions_and_tokens']} expired sessions and revoked tokens.")
+
+
+@tracker_cli.command("anonymize")
+@click.option("--finished-before", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Dossiers finished or closed before this day (YYYY-MM-DD, office time zone).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def anonymize(day, quiet):
+    """Erase the applicant's personal data of finished dossiers: the name is masked, the ID number,
+    phone, e-mail and address removed. Statistics stay the same."""
+    from tqdm import tqdm
+
+    from tracker.services import retention
+    from tracker.services.audit import Actor
+
+    day = day.date()
+    with tqdm(total=retention.count(day), unit=" dossiers", desc="anonymize", disable=quiet) as bar:
+        changed = retention.anonymize(Actor(ip="cli"), day, advance=bar.update)
+    db.session.commit()
+    click.echo(f"Anonymized {changed} dossiers finished before {day.isoformat()}.")

@@ -6,6 +6,7 @@ environment (see the README).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -17,19 +18,44 @@ from tracker.ratelimit_sqlite import sqlite_file_uri
 INSTANCE_DIR = Path(os.environ.get("TRACKER_INSTANCE_DIR", Path.cwd() / "instance"))
 
 
-def _secret_key(env: str) -> str:
-    """The JWT signing key: from the environment, else generated once and kept in instance/."""
-    key = os.environ.get("TRACKER_SECRET_KEY")
+def _kept_key(variable: str, filename: str, env: str) -> str:
+    """A key from the environment, else (outside production) generated once into instance/ with mode 0600."""
+    key = os.environ.get(variable)
     if key:
         return key
     if env == "production":
-        raise RuntimeError("TRACKER_SECRET_KEY must be set when TRACKER_ENV=production")
-    path = private_instance_dir() / "secret_key"
+        raise RuntimeError(f"{variable} must be set when TRACKER_ENV=production")
+    path = private_instance_dir() / filename
     if not path.exists():
-        # Created readable by its owner only, never for a moment by anyone else.
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as key:
-            key.write(secrets.token_urlsafe(48))
+        # Created with mode 0600 from the start: no moment where another user could read it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def _key_list(value) -> list[str]:
+    """Old keys, comma-separated in the environment (or a list given by the caller)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return [key.strip() for key in value or () if key and key.strip()]
+
+
+def key_id(key: str, purpose: str) -> str:
+    """A short public name for a key: tokens and audit records name the key that sealed them.
+
+    A truncated hash of the key and its purpose, so that the same secret reused for two
+    purposes still gets two unrelated names and the name reveals nothing usable.
+    """
+    return hashlib.sha256(f"tracker:{purpose}:{key}".encode()).hexdigest()[:16]
+
+
+def keyring(current: str, old, purpose: str) -> tuple[str, dict[str, str]]:
+    """The current key's id and every accepted key by id (the current one first)."""
+    keys = {key_id(current, purpose): current}
+    for key in _key_list(old):
+        keys.setdefault(key_id(key, purpose), key)
+    return key_id(current, purpose), keys
 
 
 def private_instance_dir() -> Path:
@@ -52,7 +78,14 @@ def from_environment() -> dict:
     return {
         "TRACKER_ENV": env,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("TRACKER_DATABASE_URL", default_db),
-        "SECRET_KEY": _secret_key(env),
+        "SECRET_KEY": _kept_key("TRACKER_SECRET_KEY", "secret_key", env),
+        # Old signing keys whose tokens are still accepted (comma-separated), during a rotation.
+        "TRACKER_OLD_SECRET_KEYS": os.environ.get("TRACKER_OLD_SECRET_KEYS", ""),
+        # The audit chain's HMAC key, kept outside the database; old ones still verify old records.
+        "TRACKER_AUDIT_KEY": _kept_key("TRACKER_AUDIT_KEY", "audit_key", env),
+        "TRACKER_OLD_AUDIT_KEYS": os.environ.get("TRACKER_OLD_AUDIT_KEYS", ""),
+        "TRACKER_JWT_ISSUER": os.environ.get("TRACKER_JWT_ISSUER", "tracker"),
+        "TRACKER_JWT_AUDIENCE": os.environ.get("TRACKER_JWT_AUDIENCE", "tracker-staff-api"),
         "TRACKER_TIMEZONE": os.environ.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "TRACKER_INTAKE_CUTOFF": os.environ.get("TRACKER_INTAKE_CUTOFF", "15:00"),
         "TRACKER_OFFICE_HOURS": os.environ.get("TRACKER_OFFICE_HOURS", "07:30-11:30,13:30-17:00"),
@@ -85,6 +118,15 @@ def from_environment() -> dict:
 def finish(config: dict) -> dict:
     """Derive the settings that depend on others (tokens, calendar, limits)."""
     config.setdefault("JWT_SECRET_KEY", config["SECRET_KEY"])
+    config["TRACKER_JWT_KID"], config["TRACKER_JWT_KEYS"] = keyring(
+        config["JWT_SECRET_KEY"], config.get("TRACKER_OLD_SECRET_KEYS"), "jwt")
+    config["TRACKER_AUDIT_KID"], config["TRACKER_AUDIT_KEYS"] = keyring(
+        config["TRACKER_AUDIT_KEY"], config.get("TRACKER_OLD_AUDIT_KEYS"), "audit")
+    # One algorithm, signed and accepted: a token naming another ("none", RS256) is refused.
+    config["JWT_ALGORITHM"] = "HS256"
+    config["JWT_DECODE_ALGORITHMS"] = ["HS256"]
+    config["JWT_ENCODE_ISSUER"] = config["JWT_DECODE_ISSUER"] = config["TRACKER_JWT_ISSUER"]
+    config["JWT_ENCODE_AUDIENCE"] = config["JWT_DECODE_AUDIENCE"] = config["TRACKER_JWT_AUDIENCE"]
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TRACKER_ACCESS_TOKEN_MINUTES"])
     config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=config["TRACKER_REFRESH_TOKEN_DAYS"])
     config["OFFICE_HOURS"] = OfficeHours.parse(

@@ -220,7 +220,7 @@ def test_audit_verify_names_an_edited_record(app, client, city, auth):
 
 
 def test_audit_verify_catches_a_record_rehashed_after_editing(app, client, city, auth):
-    """Editing a record and recomputing its own hash still breaks the link of the next one."""
+    """Editing a record and recomputing its own seal, even with the key, still breaks the link of the next one."""
     from tracker.models import AuditRecord
     from tracker.services import audit
 
@@ -228,7 +228,7 @@ def test_audit_verify_catches_a_record_rehashed_after_editing(app, client, city,
     with app.app_context():
         entry = db.session.scalar(select(AuditRecord).where(AuditRecord.action == "user.create"))
         entry.change = '{"role": "admin", "username": "clerk2"}'
-        forged = audit._digest(entry)
+        forged = audit.digest(entry)
         target = entry.id
         db.session.rollback()
         db.session.remove()
@@ -263,10 +263,10 @@ def test_audit_verify_catches_a_forged_record(app, client, city, auth, hashed):
         last = db.session.scalar(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1))
         forged = AuditRecord(id=last.id + 1, at=datetime.now(timezone.utc), actor="admin", client_ip="127.0.0.1",
                              action="user.update", target_type="user", target_id="clerk",
-                             change='{"role": "admin"}', prev_hash=last.hash)
-        forged.hash = audit._digest(forged) if hashed else "f" * 64
+                             change='{"role": "admin"}', prev_hash=last.hash, kid=last.kid)
+        forged.hash = audit.digest(forged) if hashed else "f" * 64
         values = {c: getattr(forged, c) for c in ("id", "at", "actor", "client_ip", "action", "target_type",
-                                                  "target_id", "change", "prev_hash", "hash")}
+                                                  "target_id", "change", "prev_hash", "hash", "kid")}
         db.session.rollback()
         db.session.execute(AuditRecord.__table__.insert().values(**values))
         db.session.commit()
@@ -310,3 +310,243 @@ def test_id_and_phone_numbers_never_appear_in_clear(app, client, city, auth, cap
     assert trail[0]["change"]["applicant"]["id_number"] == "*********122"
     assert trail[0]["change"]["applicant"]["phone"] == "*******666"
     assert trail[-1]["change"]["applicant"] == {"id_number": "*********345", "phone": "*******321"}
+
+
+# -- the keyed chain and the steps it seals ---------------------------------------------------------
+
+
+def test_every_step_is_sealed_by_the_record_of_the_write_that_added_it(app, client, city, auth):
+    from tracker.models import AuditRecord, Step
+
+    code = every_write(client, auth)["code"]
+    with app.app_context():
+        steps = db.session.scalars(select(Step).order_by(Step.seq)).all()
+        assert [s.seq for s in steps] == [1, 2]
+        sealing = {s.seq: db.session.get(AuditRecord, s.audit_id) for s in steps}
+        assert [(r.action, r.target_id, r.steps_sealed) for r in sealing.values()] == [
+            ("dossier.create", code, 1), ("dossier.step", code, 1)]
+        assert all(r.kid == app.config["TRACKER_AUDIT_KID"] for r in sealing.values())
+        db.session.remove()
+
+
+STEP_EDITS = {
+    "action": "'withdraw'", "status_before": "'registered'", "status_after": "'done'", "at": "at",
+    "user_id": "NULL", "agency_id": "(SELECT MAX(id) FROM agencies)",
+    "to_agency_id": "(SELECT MAX(id) FROM agencies)", "handler": "'Người khác'",
+    "note": "'sửa ghi chú'", "public_note": "'Đã xong'", "reason": "'lý do khác'", "result": "'approved'",
+    "new_appointment_at": "at", "seq": "7",
+}
+
+
+@pytest.mark.parametrize("column", sorted(STEP_EDITS))
+def test_audit_verify_names_an_edited_step(app, client, city, auth, column):
+    code = every_write(client, auth)["code"]
+    if column in ("at", "new_appointment_at"):
+        raw(app, f"UPDATE steps SET {column} = :value WHERE seq = 2", value="2020-01-01 00:00:00.000000")
+    else:
+        raw(app, f"UPDATE steps SET {column} = {STEP_EDITS[column]} WHERE seq = 2")
+    result = verify(app)
+    assert result.exit_code == 1, (result.output, result.stderr)
+    assert code in result.stderr, result.stderr
+    if column != "seq":
+        assert f"step 2 of dossier {code} does not match" in result.stderr, result.stderr
+
+
+def test_audit_verify_notices_a_step_moved_to_another_dossier(app, client, city, auth):
+    every_write(client, auth)
+    response = client.post("/api/v1/dossiers", json={"procedure_code": "1.000001", "channel": "online", "agency_code": DEPT,
+                                                     "applicant": {"name": "Trần Bình"}}, headers=auth.headers("admin"))
+    other = response.get_json()["code"]
+    raw(app, "UPDATE steps SET dossier_id = (SELECT id FROM dossiers WHERE code = :code), seq = 3 WHERE seq = 2",
+        code=other)
+    result = verify(app)
+    assert result.exit_code == 1 and "does not match" in result.stderr, result.stderr
+
+
+def test_audit_verify_notices_a_deleted_and_an_inserted_step(app, client, city, auth):
+    code = every_write(client, auth)["code"]
+    raw(app, "DELETE FROM steps WHERE seq = 2")
+    result = verify(app)
+    assert result.exit_code == 1 and "no longer there" in result.stderr, result.stderr
+
+    raw(app, "INSERT INTO steps (dossier_id, seq, action, status_before, status_after, at, recorded_at) "
+             "SELECT dossier_id, 2, 'process', 'accepted', 'processing', at, recorded_at FROM steps WHERE seq = 1")
+    result = verify(app)
+    assert result.exit_code == 1, result.stderr
+    assert f"1 step(s) are sealed by no audit record (the first: step 2 of dossier {code})" in result.stderr
+
+
+def test_audit_verify_notices_a_step_claiming_a_record_that_sealed_none(app, client, city, auth):
+    every_write(client, auth)
+    raw(app, "UPDATE steps SET audit_id = 1 WHERE seq = 2")
+    result = verify(app)
+    assert result.exit_code == 1 and "which sealed no steps" in result.stderr, result.stderr
+
+
+def test_audit_verify_checks_the_steps_of_an_import(app, client, city, auth, tmp_path):
+    every_write(client, auth)
+    lines = [json.dumps({"type": "dossier", "code": f"{DEPT}-250124-000{n}", "agency_code": DEPT,
+                         "procedure_code": "1.000001", "channel": "direct", "applicant": {"name": "Lê Văn Ba"},
+                         "accepted_at": "2025-01-24T08:00:00+07:00",
+                         "steps": [{"action": "process", "at": "2025-01-24T09:00:00+07:00", "note": "Giao"}]},
+                        ensure_ascii=False) for n in range(1, 4)]
+    path = tmp_path / "import.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["tracker", "import", str(path), "--quiet"]).exit_code == 0
+    assert verify(app).exit_code == 0
+    raw(app, "UPDATE steps SET note = 'Giao lại' WHERE note = 'Giao' AND dossier_id = "
+             "(SELECT id FROM dossiers WHERE code = :code)", code=f"{DEPT}-250124-0002")
+    result = verify(app)
+    assert result.exit_code == 1, result.stderr
+    assert "one of the 6 steps sealed by record" in result.stderr and "import.batch" in result.stderr
+
+
+def test_audit_verify_catches_a_history_rehashed_without_the_key(app, client, city, auth):
+    """Whoever rewrites every record with plain SHA-256 (or another key) cannot make it verify."""
+    import hashlib
+
+    from tracker.models import AuditHead, AuditRecord
+    from tracker.services import audit_check
+
+    every_write(client, auth)
+    with app.app_context():
+        rows = db.session.scalars(select(AuditRecord).order_by(AuditRecord.id)).all()
+        prev, new = GENESIS, []
+        for row in rows:
+            payload = json.dumps([row.id, row.at.isoformat(timespec="microseconds"), row.actor, row.client_ip,
+                                  row.action, row.target_type, row.target_id, row.change, prev],
+                                 ensure_ascii=False, separators=(",", ":"))
+            prev = hashlib.sha256(payload.encode()).hexdigest()
+            new.append((row.id, prev))
+        db.session.rollback()
+        for kid in (None, "0" * 16):
+            prev = GENESIS
+            for number, digest in new:
+                db.session.execute(AuditRecord.__table__.update().where(AuditRecord.id == number)
+                                   .values(hash=digest, prev_hash=prev, kid=kid))
+                prev = digest
+            db.session.execute(AuditHead.__table__.update().values(last_hash=prev))
+            db.session.commit()
+            checked, broken, why = audit_check.verify()
+            assert broken is not None and broken.id == 1 and why, (kid, why)
+            assert ("not sealed with a key" if kid is None else "not configured") in why
+        db.session.remove()
+
+
+def test_audit_verify_catches_a_cut_tail_even_with_the_head_moved_back(app, client, city, auth):
+    from tracker.models import AuditRecord
+
+    every_write(client, auth)
+    total = count_records(app)
+    with app.app_context():
+        keep = db.session.get(AuditRecord, total - 3)
+        kept_hash = keep.hash
+        db.session.remove()
+    raw(app, "DELETE FROM audit_records WHERE id > :id", id=total - 3)
+    result = verify(app)
+    assert result.exit_code == 1 and f"the chain ends at record {total - 3} but the head says {total}" in result.stderr
+    raw(app, "UPDATE audit_head SET last_id = :id, last_hash = :hash", id=total - 3, hash=kept_hash)
+    result = verify(app)
+    assert result.exit_code == 1, result.stderr
+    assert "the head" in result.stderr and "not sealed with the key" in result.stderr, result.stderr
+
+
+def test_audit_keys_rotate_and_old_records_keep_verifying(app, client, city, auth, database_urls, backend):
+    """Records sealed with the old key verify while it is listed in TRACKER_OLD_AUDIT_KEYS, new ones
+    get the new key; once the old key is dropped, the first record it sealed is named."""
+    from tracker import create_app
+    from tracker.models import AuditRecord
+    from tracker.services import audit
+    from tracker.services.audit import SYSTEM
+
+    from tests.conftest import TEST_SETTINGS
+
+    every_write(client, auth)
+    old_key, new_key = TEST_SETTINGS["TRACKER_AUDIT_KEY"], "a-new-audit-key-after-the-rotation"
+    url = database_urls[backend]
+    rotated = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, "TRACKER_AUDIT_KEY": new_key,
+                          "TRACKER_OLD_AUDIT_KEYS": f" {old_key} , "})
+    dropped = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, "TRACKER_AUDIT_KEY": new_key})
+    try:
+        with rotated.app_context():
+            audit.record(SYSTEM, "test.event", "test", "after-rotation")
+            db.session.commit()
+            kids = db.session.scalars(select(AuditRecord.kid).order_by(AuditRecord.id)).all()
+            db.session.remove()
+        assert kids[0] == app.config["TRACKER_AUDIT_KID"] != kids[-1] == rotated.config["TRACKER_AUDIT_KID"]
+        assert set(kids[:-1]) == {kids[0]}
+        result = rotated.test_cli_runner().invoke(args=["tracker", "audit-verify"])
+        assert result.exit_code == 0, result.stderr
+        result = dropped.test_cli_runner().invoke(args=["tracker", "audit-verify"])
+        assert result.exit_code == 1
+        assert "record 1 " in result.stderr and "TRACKER_OLD_AUDIT_KEYS" in result.stderr, result.stderr
+    finally:
+        for other in (rotated, dropped):
+            with other.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+# -- upgrading a trail written before the chain was keyed --------------------------------------------
+
+
+def make_legacy(app) -> None:
+    """Turn the trail into what the previous version wrote: plain SHA-256, no key ids, steps unsealed."""
+    from tracker.models import AuditHead, AuditRecord
+    from tracker.services.audit_upgrade import legacy_digest
+
+    with app.app_context():
+        rows = db.session.scalars(select(AuditRecord).order_by(AuditRecord.id)).all()
+        prev = GENESIS
+        for row in rows:
+            row.kid, row.prev_hash, row.steps_sealed, row.steps_digest = None, prev, None, None
+            row.hash = prev = legacy_digest(row)
+        db.session.flush()
+        db.session.execute(AuditHead.__table__.update().values(last_hash=prev, kid=None, seal=None))
+        db.session.execute(text("UPDATE steps SET audit_id = NULL"))
+        db.session.commit()
+        db.session.remove()
+
+
+def upgrade(app):
+    return app.test_cli_runner().invoke(args=["tracker", "audit-upgrade"])
+
+
+def test_audit_upgrade_seals_an_old_trail_once(app, client, city, auth):
+    every_write(client, auth)
+    make_legacy(app)
+    total = count_records(app)
+    result = verify(app)
+    assert result.exit_code == 1 and "record 1 " in result.stderr and "audit-upgrade" in result.stderr
+    # Written after the schema upgrade, before audit-upgrade: keyed, chained to the old records.
+    assert client.post("/api/v1/auth/login", json={"username": "clerk", "password": PASSWORD}).status_code == 200
+    result = upgrade(app)
+    assert result.exit_code == 0, (result.output, result.stderr)
+    assert f"Sealed {total + 1} audit records and 2 steps" in result.output
+    result = verify(app)
+    assert result.exit_code == 0, (result.output, result.stderr)
+    assert f"{total + 2} records" in result.output
+    again = upgrade(app)
+    assert again.exit_code == 1 and "nothing to upgrade" in again.output
+    # The steps are sealed now: editing one shows.
+    raw(app, "UPDATE steps SET note = 'khác' WHERE seq = 1")
+    assert "one of the 2 steps sealed by record" in verify(app).stderr
+
+
+def test_audit_upgrade_refuses_to_seal_a_broken_old_trail(app, client, city, auth):
+    every_write(client, auth)
+    make_legacy(app)
+    raw(app, "UPDATE audit_records SET change = '{}' WHERE id = 5")
+    result = upgrade(app)
+    assert result.exit_code == 1 and "broken at record 5" in result.output, result.output
+    with app.app_context():
+        assert db.session.scalar(text("SELECT COUNT(*) FROM audit_records WHERE kid IS NOT NULL")) == 0
+        db.session.remove()
+
+
+def test_the_trail_shows_the_key_id_and_the_steps_each_record_seals(app, client, city, auth):
+    code = every_write(client, auth)["code"]
+    trail = records(client, auth.headers("admin"))
+    assert {r["kid"] for r in trail} == {app.config["TRACKER_AUDIT_KID"]}
+    sealed = {(r["action"], r["target_id"]): r["steps_sealed"] for r in trail if r["steps_sealed"]}
+    assert sealed == {("dossier.create", code): 1, ("dossier.step", code): 1}

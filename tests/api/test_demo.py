@@ -100,11 +100,11 @@ def test_seed_demo_leaves_a_database_with_data_alone(app, city):
 
 
 def test_ensure_admin_creates_the_admin_with_the_given_password(app, client, monkeypatch):
-    monkeypatch.setenv("TRACKER_ADMIN_PASSWORD", "Admin-Password-2025")
+    monkeypatch.setenv("TRACKER_ADMIN_PASSWORD", "Hue-Office-Key-2025")
     result = invoke(app, "ensure-admin")
     assert result.exit_code == 0, (result.output, result.stderr)
-    assert "Admin-Password-2025" not in result.output
-    response = client.post("/api/v1/auth/login", json={"username": "admin", "password": "Admin-Password-2025"})
+    assert "Hue-Office-Key-2025" not in result.output
+    response = client.post("/api/v1/auth/login", json={"username": "admin", "password": "Hue-Office-Key-2025"})
     assert response.status_code == 200, response.get_data(as_text=True)
     token = response.get_json()["access_token"]
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).get_json()
@@ -117,7 +117,7 @@ def test_ensure_admin_creates_the_admin_with_the_given_password(app, client, mon
     assert again.exit_code == 0 and "exists" in again.output
     assert client.post("/api/v1/auth/login", json={"username": "admin", "password": "Something-Else-99"}
                        ).status_code == 401
-    assert client.post("/api/v1/auth/login", json={"username": "admin", "password": "Admin-Password-2025"}
+    assert client.post("/api/v1/auth/login", json={"username": "admin", "password": "Hue-Office-Key-2025"}
                        ).status_code == 200
 
 
@@ -133,15 +133,15 @@ def test_ensure_admin_without_a_password_prints_a_generated_one(app, client, mon
 def test_seed_demo_after_ensure_admin_gives_working_staff_accounts(app, client, monkeypatch):
     """The order of ``make run``: the admin first, then the demo, whose staff can log in and work."""
     from tracker.models import AuditRecord
-    from tracker.services import audit, demo
+    from tracker.services import audit_check, demo
 
-    monkeypatch.setenv("TRACKER_ADMIN_PASSWORD", "Admin-Password-2025")
+    monkeypatch.setenv("TRACKER_ADMIN_PASSWORD", "Hue-Office-Key-2025")
     assert invoke(app, "ensure-admin").exit_code == 0
     with app.app_context():
         summary = demo.seed(count=40)
         db.session.commit()
         actions = db.session.scalars(select(AuditRecord.action)).all()
-        assert audit.verify()[2] is None
+        assert audit_check.verify()[2] is None
         db.session.remove()
     assert actions.count("import") == 1 and "dossier.step" not in actions  # one record for the whole load
     password = summary.rsplit(" ", 1)[-1]
@@ -155,7 +155,7 @@ def test_seed_demo_after_ensure_admin_gives_working_staff_accounts(app, client, 
     mine = client.get("/api/v1/dossiers?page_size=100", headers=tokens["clerk.phuxuan"]).get_json()
     assert {d["agency"]["code"] for d in mine["items"]} <= {"000.01.20.H57"}
     # Demo dossiers carry on through the API like any other.
-    admin = client.post("/api/v1/auth/login", json={"username": "admin", "password": "Admin-Password-2025"})
+    admin = client.post("/api/v1/auth/login", json={"username": "admin", "password": "Hue-Office-Key-2025"})
     headers = {"Authorization": "Bearer " + admin.get_json()["access_token"]}
     open_one = next(d for d in everything["items"] if "process" in d["allowed_actions"])
     response = client.post(f"/api/v1/dossiers/{open_one['code']}/steps", json={"action": "process"}, headers=headers)

@@ -96,7 +96,8 @@ def test_expired_token_is_401(client, app, city):
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "admin"))
-        token = create_access_token(identity=user, expires_delta=timedelta(seconds=-60))
+        token = create_access_token(identity=user, expires_delta=timedelta(seconds=-60),
+                                    additional_claims={"sid": "0" * 32})
     response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     body = assert_problem(response, 401)
     assert "expired" in body["detail"].lower()

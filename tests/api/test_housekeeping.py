@@ -32,10 +32,10 @@ def test_purge_deletes_only_what_has_expired(app, factory, runner):
         db.session.commit()
     result = runner.invoke(args=["tracker", "purge"])
     assert result.exit_code == 0, result.output
-    assert "Deleted 1 expired idempotency keys and 1 expired revoked-token records." in result.output
+    assert "Deleted 1 expired idempotency keys and 1 expired sessions and revoked tokens." in result.output
     with app.app_context():
         assert db.session.scalars(select(IdempotencyKey.key)).all() == ["fresh"]
         assert db.session.scalars(select(RevokedToken.jti)).all() == ["still-valid"]
     again = runner.invoke(args=["tracker", "purge"])
-    assert "Deleted 0 expired idempotency keys and 0 expired revoked-token records." in again.output
+    assert "Deleted 0 expired idempotency keys and 0 expired sessions and revoked tokens." in again.output
     assert _count(app, IdempotencyKey) == 1 and _count(app, RevokedToken) == 1

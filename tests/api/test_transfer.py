@@ -498,9 +498,9 @@ def test_imported_codes_keep_their_numbers_and_reserve_the_counter(app, referenc
     assert {d["code"] for d in response.get_json()["items"]} == {OLD_CODE, "HUE/2024/77"}
 
 
-def test_the_import_writes_one_audit_record(app, reference_data, tmp_path):
-    from tracker.models import AuditRecord
-    from tracker.services import audit
+def test_the_import_writes_one_audit_record_and_seals_each_batch(app, reference_data, tmp_path):
+    from tracker.models import AuditRecord, Step
+    from tracker.services import audit_check
 
     path = write_lines(tmp_path / "audit.jsonl", [
         dossier_line(f"{DEPT}-250124-0001"), dossier_line(f"{DEPT}-250124-0002"), "not json",
@@ -509,15 +509,19 @@ def test_the_import_writes_one_audit_record(app, reference_data, tmp_path):
     before = count(app, AuditRecord)
     result = invoke(app, "import", path, "--quiet")
     assert result.exit_code == 1
-    assert count(app, AuditRecord) == before + 1
+    # The summary, and before it one record per committed batch sealing its steps.
+    assert count(app, AuditRecord) == before + 2
     with app.app_context():
-        last = db.session.scalar(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1))
+        last, batch = db.session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(2)).all()
+        steps = db.session.scalar(select(func.count(Step.id)))
+        assert (batch.action, json.loads(batch.change), batch.steps_sealed) == ("import.batch", {"dossiers": 3}, steps)
+        assert steps >= 3 and db.session.scalar(select(func.count(Step.id)).where(Step.audit_id == batch.id)) == steps
         assert (last.action, last.target_type, last.target_id, last.client_ip) == ("import", "file", "audit.jsonl",
                                                                                    "cli")
         change = json.loads(last.change)
         assert change["added"]["dossier"] == 3 and change["errors"] == 1
         assert "0934555666" not in last.change and "046195009988" not in last.change
-        assert audit.verify()[2] is None
+        assert audit_check.verify()[2] is None
         db.session.remove()
 
     # Reference data keeps its own records (one per agency or procedure), attributed like the import.
@@ -527,11 +531,12 @@ def test_the_import_writes_one_audit_record(app, reference_data, tmp_path):
     result = invoke(app, "import", path, "--quiet")
     assert result.exit_code == 0, (result.output, result.stderr)
     with app.app_context():
-        records = db.session.scalars(select(AuditRecord).where(AuditRecord.id > before + 1)
+        records = db.session.scalars(select(AuditRecord).where(AuditRecord.id > before + 2)
                                      .order_by(AuditRecord.id)).all()
         assert [(r.action, r.target_id, r.client_ip) for r in records] == [
-            ("agency.create", "000.07.00.H57", "cli"), ("import", "reference.jsonl", "cli")]
-        assert json.loads(records[1].change)["added"] == {"agency": 1, "procedure": 0, "dossier": 2,
+            ("agency.create", "000.07.00.H57", "cli"), ("import.batch", "reference.jsonl", "cli"),
+            ("import", "reference.jsonl", "cli")]
+        assert json.loads(records[2].change)["added"] == {"agency": 1, "procedure": 0, "dossier": 2,
                                                           "calendar_override": 0}
         db.session.remove()
 

@@ -76,6 +76,7 @@ def gunicorn(database_url: str, instance: Path, workers: int = 4, env: dict | No
     env = {**base_env,
            "TRACKER_DATABASE_URL": database_url,
            "TRACKER_SECRET_KEY": TEST_SETTINGS["SECRET_KEY"],
+           "TRACKER_AUDIT_KEY": TEST_SETTINGS["TRACKER_AUDIT_KEY"],
            "TRACKER_RATELIMIT_LOGIN": "10000/minute",
            "TRACKER_INSTANCE_DIR": str(instance),
            **(env or {})}

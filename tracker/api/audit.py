@@ -36,6 +36,9 @@ class AuditRecordSchema(ma.Schema):
     change = ma.fields.Function(lambda record: json.loads(record.change))
     prev_hash = ma.fields.String()
     hash = ma.fields.String()
+    kid = ma.fields.String(allow_none=True, metadata={"description": "The id of the key that sealed the record."})
+    steps_sealed = ma.fields.Integer(allow_none=True, metadata={
+        "description": "How many processing steps the record seals (null: none)."})
 
 
 AuditPageSchema = page_schema(AuditRecordSchema)

@@ -5,6 +5,7 @@ import marshmallow as ma
 from flask import current_app
 from flask_jwt_extended import (create_access_token, create_refresh_token, current_user, decode_token,
                                 get_jwt, jwt_required)
+from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_smorest import Blueprint, abort
 from jwt.exceptions import PyJWTError
 
@@ -60,19 +61,21 @@ def _expires_in() -> int:
 @bp.alt_response(429, description="Too many failed attempts from this address or for this user.")
 def login(data):
     """Exchange a username and password for an access and a refresh token."""
-    check_login_allowed(data["username"])
-    user = auth.authenticate(data["username"], data["password"])
+    username = auth.normalize_username(data["username"])  # "Clerk" and "clerk" share one limit
+    check_login_allowed(username)
+    user = auth.authenticate(username, data["password"])
     who = Actor(user=user, ip=client_address())
     if user is None:
-        count_failed_login(data["username"])
-        audit.record(who, "login.failed", "user", data["username"][:64])
+        count_failed_login(username)
+        audit.record(who, "login.failed", "user", username[:64])
         db.session.commit()
         abort(401, message="Wrong username or password.")
+    session = {"sid": auth.open_session(user)}
     audit.record(who, "login", "user", user.username)
     db.session.commit()
     return {
-        "access_token": create_access_token(identity=user),
-        "refresh_token": create_refresh_token(identity=user),
+        "access_token": create_access_token(identity=user, additional_claims=session),
+        "refresh_token": create_refresh_token(identity=user, additional_claims=session),
         "token_type": "Bearer",
         "expires_in": _expires_in(),
     }
@@ -83,8 +86,10 @@ def login(data):
 @bp.response(200, AccessTokenSchema)
 @bp.doc(security=BEARER, description="Send the refresh token as the bearer token.")
 def refresh():
-    """A new access token for the bearer of a valid refresh token."""
-    return {"access_token": create_access_token(identity=current_user), "token_type": "Bearer",
+    """A new access token for the bearer of a valid refresh token, in the same session."""
+    session = {"sid": get_jwt()["sid"]}
+    return {"access_token": create_access_token(identity=current_user, additional_claims=session),
+            "token_type": "Bearer",
             "expires_in": _expires_in()}
 
 
@@ -94,18 +99,24 @@ def refresh():
 @bp.arguments(LogoutSchema, required=False)
 @bp.response(204)
 def logout(data):
-    """Revoke the access token and, when given, its refresh token."""
+    """End the session: its access and refresh tokens are refused from now on.
+
+    A refresh token given in the body (of this session or another of the caller's) is
+    revoked too, and its session ended.
+    """
     auth.revoke(get_jwt())
+    auth.end_session(get_jwt()["sid"])
     refresh_token = (data or {}).get("refresh_token")
     if refresh_token:
         try:
             decoded = decode_token(refresh_token, allow_expired=True)
-        except PyJWTError:
+        except (PyJWTError, JWTExtendedException):
             abort(422, message="refresh_token is not a valid token.", errors={"refresh_token": ["Not a valid token."]})
         if decoded.get("type") != "refresh" or decoded.get("sub") != str(current_user.id):
             abort(422, message="refresh_token is not one of your refresh tokens.",
                   errors={"refresh_token": ["Not one of your refresh tokens."]})
         auth.revoke(decoded)
+        auth.end_session(decoded.get("sid"))
     audit.record(actor(), "logout", "user", current_user.username)
 
 

@@ -17,7 +17,8 @@ bp = Blueprint("users", __name__, url_prefix="/api/v1/users",
                description="Staff accounts: admins for everyone, managers for the clerks and viewers of their subtree.")
 
 USERNAME = FullMatch(r"^[A-Za-z0-9_.@-]{3,64}$", error="Use 3 to 64 letters, digits, '_', '.', '@' or '-'.")
-PASSWORD = ma.validate.Length(min=10, max=1024, error="Use at least 10 characters.")
+# The length here documents the rule; the whole policy (username, common passwords) is the service's.
+PASSWORD = ma.validate.Length(min=12, max=1024, error="Use at least 12 characters (and at most 1024).")
 
 
 class UserSchema(ma.Schema):

@@ -1,11 +1,11 @@
 """The database models. The schema itself is only ever built by the migrations."""
 from tracker.models.reference import Agency, CalendarOverride, Procedure
-from tracker.models.people import RevokedToken, User
+from tracker.models.people import LoginSession, RevokedToken, User
 from tracker.models.dossiers import Dossier, DossierCounter, Step
 from tracker.models.records import AuditHead, AuditRecord, IdempotencyKey
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
 
 __all__ = [
     "Agency", "AuditHead", "AuditRecord", "CalendarOverride", "Dossier", "DossierCounter",
-    "IdempotencyKey", "Procedure", "RevokedToken", "Step", "User",
+    "IdempotencyKey", "LoginSession", "Procedure", "RevokedToken", "Step", "User",
 ]

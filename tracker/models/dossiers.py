@@ -88,6 +88,8 @@ class Step(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(String(16))
     new_appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The audit record that seals this step's content (one record may seal many: an import batch).
+    audit_id: Mapped[int | None] = mapped_column(Integer)
 
     dossier: Mapped[Dossier] = relationship(back_populates="steps")
     user: Mapped[User | None] = relationship(lazy="joined")

@@ -1,9 +1,9 @@
-"""Staff accounts and revoked tokens."""
+"""Staff accounts, their login sessions and revoked tokens."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -28,6 +28,9 @@ class User(db.Model):
 
     agency: Mapped[Agency | None] = relationship(lazy="joined")
 
+    # Usernames are compared without case: stored lower-case, so "Admin" and "admin" cannot both exist.
+    __table_args__ = (CheckConstraint("username = lower(username)", name="username_lower_case"),)
+
     @property
     def agency_code(self) -> str | None:
         return self.agency.code if self.agency else None
@@ -39,3 +42,18 @@ class RevokedToken(db.Model):
     __tablename__ = "revoked_tokens"
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LoginSession(db.Model):
+    """One login: its access and refresh tokens carry this id (claim ``sid``) and die with it.
+
+    Logging out ends the session; a password change or a disabled account ends all of the
+    user's sessions. Rows are forgotten once their refresh token would have expired.
+    """
+
+    __tablename__ = "login_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

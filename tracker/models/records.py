@@ -11,7 +11,8 @@ from tracker.models.types import UTCDateTime, utcnow
 
 
 class AuditRecord(db.Model):
-    """One write, appended; ``hash`` covers the record and its predecessor's hash."""
+    """One write, appended; ``hash`` is an HMAC, by the key named ``kid``, of the record and its
+    predecessor's hash. A record that wrote steps also seals their digest (see ``Step.audit_id``)."""
 
     __tablename__ = "audit_records"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -24,6 +25,11 @@ class AuditRecord(db.Model):
     change: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # NULL only on records written before the chain was keyed (``flask tracker audit-upgrade``).
+    kid: Mapped[str | None] = mapped_column(String(16))
+    # How many steps this record sealed, and the digest of their rows (``seals.StepDigest``).
+    steps_sealed: Mapped[int | None] = mapped_column(Integer)
+    steps_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHead(db.Model):
@@ -33,6 +39,9 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # An HMAC of (last_id, last_hash): cutting the chain's tail and moving the head back needs the key.
+    kid: Mapped[str | None] = mapped_column(String(16))
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdempotencyKey(db.Model):

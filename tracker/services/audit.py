@@ -1,12 +1,14 @@
-"""The audit trail: an append-only hash chain of every write.
+"""The audit trail: an append-only chain of every write, sealed with a key kept outside the database.
 
-Each record's hash covers its own fields and its predecessor's hash, so editing,
-inserting or deleting a record behind the application's back breaks the chain
-at that record, which ``verify`` names.
+Each record's hash is an HMAC (``tracker.services.seals``) of its own fields and its
+predecessor's hash, so editing, inserting or deleting a record behind the
+application's back, or rewriting the whole history without the key, breaks the
+chain. A record that wrote processing steps also seals their digest, and the head
+row seals the chain's end, so a cut tail or an edited step shows too. ``tracker.services.audit_check``
+names what broke.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +18,8 @@ from sqlalchemy import select, update
 from tracker.extensions import db
 from tracker.models import AuditHead, AuditRecord
 from tracker.models.types import utcnow
+from tracker.services import seals
+from tracker.services.seals import StepDigest
 
 GENESIS = "0" * 64
 
@@ -39,13 +43,17 @@ class Actor:
 SYSTEM = Actor()
 
 
-def _digest(record: AuditRecord) -> str:
-    payload = json.dumps(
-        [record.id, record.at.isoformat(timespec="microseconds"), record.actor, record.client_ip,
-         record.action, record.target_type, record.target_id, record.change, record.prev_hash],
-        ensure_ascii=False, separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+def digest(record: AuditRecord) -> str:
+    """The HMAC a record must carry, by the key its ``kid`` names (``seals.UnknownKey`` otherwise)."""
+    return seals.sign(record.kid, [
+        record.id, record.at.isoformat(timespec="microseconds"), record.actor, record.client_ip,
+        record.action, record.target_type, record.target_id, record.change, record.prev_hash, record.kid,
+        record.steps_sealed, record.steps_digest])
+
+
+def head_seal(kid: str, last_id: int, last_hash: str) -> str:
+    """The HMAC the head row must carry for the chain to end at ``last_id``."""
+    return seals.sign(kid, ["head", last_id, last_hash])
 
 
 def _lock_head() -> AuditHead:
@@ -61,13 +69,22 @@ def _lock_head() -> AuditHead:
     return head
 
 
+def next_id() -> int:
+    """The id the next record of this transaction will get (locks the head until the end)."""
+    return _lock_head().last_id + 1
+
+
 def record(actor: Actor, action: str, target_type: str, target_id: str,
-           change: dict | None = None, at: datetime | None = None) -> AuditRecord:
+           change: dict | None = None, at: datetime | None = None,
+           steps: StepDigest | None = None) -> AuditRecord:
     """Append one audit record to the chain inside the current transaction.
 
     ``change`` must already be free of personal numbers (see ``people.mask_secret``).
+    ``steps`` is the digest of the steps this write added: their ``audit_id`` must name
+    the record returned (``next_id`` gives it beforehand, ``seal_step`` sets it after).
     """
     head = _lock_head()
+    kid = seals.current_kid()
     entry = AuditRecord(
         id=head.last_id + 1,
         at=at or utcnow(),
@@ -78,40 +95,25 @@ def record(actor: Actor, action: str, target_type: str, target_id: str,
         target_id=str(target_id),
         change=json.dumps(change or {}, ensure_ascii=False, sort_keys=True, default=str),
         prev_hash=head.last_hash,
+        kid=kid,
+        steps_sealed=steps.count if steps else None,
+        steps_digest=steps.hexdigest() if steps else None,
     )
-    entry.hash = _digest(entry)
+    entry.hash = digest(entry)
     db.session.add(entry)
-    db.session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_id=entry.id, last_hash=entry.hash)
-    )
+    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(
+        last_id=entry.id, last_hash=entry.hash, kid=kid, seal=head_seal(kid, entry.id, entry.hash)))
     db.session.expire(head)
     return entry
 
 
-def verify(batch: int = 5000) -> tuple[int, AuditRecord | None, str | None]:
-    """Walk the chain; return (records checked, first broken record, why)."""
-    expected_prev, expected_id, checked = GENESIS, 1, 0
-    last_id = 0
-    while True:
-        rows = db.session.scalars(
-            select(AuditRecord).where(AuditRecord.id > last_id).order_by(AuditRecord.id).limit(batch)
-        ).all()
-        if not rows:
-            break
-        for entry in rows:
-            if entry.id != expected_id:
-                return checked, entry, f"record {expected_id} is missing"
-            if entry.prev_hash != expected_prev:
-                return checked, entry, "its link to the previous record does not match"
-            if _digest(entry) != entry.hash:
-                return checked, entry, "its content does not match its hash"
-            expected_prev, expected_id, last_id = entry.hash, entry.id + 1, entry.id
-            checked += 1
-        db.session.expunge_all()
-    head = db.session.get(AuditHead, 1)
-    if head is not None and (head.last_id != last_id or head.last_hash != expected_prev):
-        return checked, None, f"the chain ends at record {last_id} but the head says {head.last_id}"
-    return checked, None, None
+def record_step(actor: Actor, action: str, code: str, step, change: dict) -> AuditRecord:
+    """Audit a write that added one step, sealing that step's content with the record."""
+    one = StepDigest()
+    one.add_step(code, step)
+    entry = record(actor, action, "dossier", code, change, steps=one)
+    step.audit_id = entry.id
+    return entry
 
 
 def records_query(filters: dict):

@@ -10,7 +10,6 @@ a few seconds rather than a few thousand audited requests.
 from __future__ import annotations
 
 import random
-import secrets
 from datetime import date, datetime, time, timedelta
 
 import orjson
@@ -29,6 +28,7 @@ from tracker.services import reference, users
 from tracker.services.audit import Actor
 from tracker.services.calendar import deadlines
 from tracker.services.importing.importer import import_lines
+from tracker.services.passwords import generate_password
 
 CITY = ("000.00.00.H57", "Ủy ban nhân dân thành phố Huế", "province")
 DEPARTMENTS = [
@@ -124,7 +124,7 @@ def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
     for code, name, field_, value, unit, _ in PROCEDURES:
         reference.create_procedure(system, {"code": code, "name": name, "field": field_,
                                             "time_limit": {"value": value, "unit": unit}})
-    password = secrets.token_urlsafe(12)
+    password = generate_password(*DEMO_STAFF)
     for username, (role, agency) in DEMO_STAFF.items():
         users.create_user(system, {"username": username, "password": password, "role": role,
                                    "agency_code": agency, "full_name": _name(rng)}, check_caller=False)

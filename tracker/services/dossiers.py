@@ -94,7 +94,7 @@ def create(who: Actor, data: dict) -> Dossier:
     db.session.add(step)
     db.session.flush()
     statistics.on_created(dossier)
-    audit.record(who, "dossier.create", "dossier", dossier.code, {
+    audit.record_step(who, "dossier.create", dossier.code, step, {
         "procedure_code": procedure.code, "agency_code": agency.code, "channel": dossier.channel,
         "status": dossier.status, "accepted_at": data.get("accepted_at"),
         "applicant": applicant_for_audit(applicant)})
@@ -184,7 +184,7 @@ def append_step(who: Actor, dossier: Dossier, data: dict) -> Step:
     dossier.steps.append(step)
     db.session.flush()
     statistics.on_step(dossier, before_clock, clock, at)
-    audit.record(who, "dossier.step", "dossier", dossier.code, {
+    audit.record_step(who, "dossier.step", dossier.code, step, {
         "seq": step.seq, "action": step.action, "status_before": before, "status_after": dossier.status,
         "at": at, "given_at": data.get("at") is not None,
         **{k: data[k] for k in ("to_agency_code", "result", "reason", "new_appointment_at") if data.get(k)}})

@@ -1,8 +1,8 @@
 """Housekeeping: forgetting what has served its time (docs/operations.md#housekeeping).
 
-Idempotency keys are kept for ``IDEMPOTENCY_KEY_LIFETIME`` (clients retry within a day)
-and revoked-token records until the token would have expired anyway; past that they
-only grow the tables. ``flask tracker purge`` runs ``purge``; operators schedule it daily.
+Idempotency keys are kept for ``IDEMPOTENCY_KEY_LIFETIME`` (clients retry within a day),
+login sessions and revoked-token records until their tokens would have expired anyway;
+past that they only grow the tables. ``flask tracker purge`` runs ``purge``; operators schedule it daily.
 """
 from __future__ import annotations
 
@@ -27,5 +27,5 @@ def purge_expired_keys() -> int:
 
 
 def purge() -> dict[str, int]:
-    """Both purges, in the caller's transaction: ``{"idempotency_keys": n, "revoked_tokens": m}``."""
-    return {"idempotency_keys": purge_expired_keys(), "revoked_tokens": auth.purge_revoked()}
+    """Every purge, in the caller's transaction: ``{"idempotency_keys": n, "sessions_and_tokens": m}``."""
+    return {"idempotency_keys": purge_expired_keys(), "sessions_and_tokens": auth.purge_revoked()}

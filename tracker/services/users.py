@@ -6,10 +6,10 @@ from sqlalchemy import select
 from tracker.domain.people import nfc
 from tracker.extensions import db
 from tracker.models import User
-from tracker.services import audit
+from tracker.services import audit, auth
 from tracker.services.audit import Actor
 from tracker.services.errors import Conflict, Forbidden, Invalid, NotFound
-from tracker.services.passwords import hash_password
+from tracker.services.passwords import hash_password, policy_errors
 from tracker.services.reference import agency_by_code
 from tracker.services.scope import in_scope, user_scope
 
@@ -17,8 +17,8 @@ MANAGED_BY_MANAGERS = ("clerk", "viewer")
 
 
 def user_by_username(username: str) -> User | None:
-    """The user with this name, or None."""
-    return db.session.scalar(select(User).where(User.username == username))
+    """The user with this name (in any letter case), or None."""
+    return db.session.scalar(select(User).where(User.username == auth.normalize_username(username)))
 
 
 def visible_user(caller: User, username: str) -> User:
@@ -64,6 +64,12 @@ def _agency_id(code: str | None, role: str) -> int | None:
     return agency.id
 
 
+def _check_password(password: str, username: str) -> None:
+    errors = policy_errors(password, username)
+    if errors:
+        raise Invalid({"password": errors}, "The password does not meet the password policy.")
+
+
 def _public(data: dict) -> dict:
     return {k: v for k, v in data.items() if k != "password"} | (
         {"password": "(changed)"} if "password" in data else {})
@@ -74,20 +80,27 @@ def create_user(who: Actor, data: dict, check_caller: bool = True) -> User:
     agency_id = _agency_id(data.get("agency_code"), data["role"])
     if check_caller:
         _check_grant(who.user, data["role"], agency_id)
-    if user_by_username(data["username"]) is not None:
-        raise Conflict(f"The username {data['username']} is taken.")
-    user = User(username=data["username"], password_hash=hash_password(data["password"]),
+    username = auth.normalize_username(data["username"])
+    if user_by_username(username) is not None:
+        raise Conflict(f"The username {username} is taken.")
+    _check_password(data["password"], username)
+    user = User(username=username, password_hash=hash_password(data["password"]),
                 full_name=nfc(data.get("full_name") or ""), role=data["role"], agency_id=agency_id,
                 active=data.get("active", True))
     db.session.add(user)
     db.session.flush()
-    audit.record(who, "user.create", "user", user.username, _public(data))
+    audit.record(who, "user.create", "user", user.username, _public(data) | {"username": username})
     return user
 
 
 def reset_password(who: Actor, user: User, password: str) -> User:
-    """Give an account a new password (the command line's ``--reset-password``); audited, never logged."""
+    """Give an account a new password (the command line's ``--reset-password``); audited, never logged.
+
+    The password policy applies, and every session of the account ends.
+    """
+    _check_password(password, user.username)
     user.password_hash = hash_password(password)
+    auth.end_all_sessions(user)
     db.session.flush()
     audit.record(who, "user.update", "user", user.username, _public({"password": password}))
     return user
@@ -103,7 +116,10 @@ def update_user(who: Actor, user: User, data: dict) -> User:
     if who.user.id == user.id and data.get("active") is False:
         raise Conflict("You cannot disable your own account.")
     if "password" in data:
+        _check_password(data["password"], user.username)
         user.password_hash = hash_password(data["password"])
+    if "password" in data or data.get("active") is False:
+        auth.end_all_sessions(user)  # every token issued before is refused from now on
     if "full_name" in data:
         user.full_name = nfc(data["full_name"])
     if "active" in data:

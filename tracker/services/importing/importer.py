@@ -94,8 +94,8 @@ def _load_context(layout: RowFormat) -> ImportContext:
 class _Importer:
     """The state of one import: the context, the chunk being filled, the batch being written."""
 
-    def __init__(self, report: ImportReport, who: Actor, workers: int, chunk_size: int):
-        self.report, self.who = report, who
+    def __init__(self, report: ImportReport, who: Actor, workers: int, chunk_size: int, source: str = "-"):
+        self.report, self.who, self.source = report, who, source
         self.workers, self.chunk_size = workers, chunk_size
         self.writer = DossierWriter(db.session)
         self.ctx = _load_context(RowFormat(driver_datetime(self.writer.dialect)))
@@ -200,7 +200,11 @@ class _Importer:
     def _insert(self, batch: list) -> list:
         present = self.writer.existing([dossier.code for dossier in batch]) if self.look_up else set()
         fresh = [dossier for dossier in batch if dossier.code not in present]
-        self.writer.write(fresh)
+        if fresh:
+            # One audit record per committed batch seals its steps, so that a stopped import
+            # leaves no step outside the chain.
+            sealed = self.writer.write(fresh, audit.next_id())
+            audit.record(self.who, "import.batch", "file", self.source, {"dossiers": len(fresh)}, steps=sealed)
         self.cells.write_when_full()
         db.session.commit()
         return fresh
@@ -243,7 +247,7 @@ def import_lines(lines: Iterable[str | bytes], who: Actor, source: str = "-",
     by default; 0 prepares them in this process).
     """
     report = ImportReport()
-    importer = _Importer(report, who, default_workers() if workers is None else workers, chunk_size)
+    importer = _Importer(report, who, default_workers() if workers is None else workers, chunk_size, source)
     with young_collections_only():
         _read(lines, importer, report, advance)
     report.errors.sort()

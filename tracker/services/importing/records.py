@@ -34,11 +34,15 @@ from tracker.schemas.reference import TimeLimitSchema
 from tracker.services.importing.validation import load_dossier
 from tracker.services.clock import CLOCK_FIELDS, applicant_columns
 from tracker.services.errors import ServiceError
+from tracker.services.seals import STEP_SEALED, encode_step
 
 # The columns the import writes, in the order of the rows it builds; the id (and the
 # step's dossier id) is put in front by the writer, which alone knows them.
 DOSSIER_COLUMNS = tuple(c.name for c in Dossier.__table__.columns if c.name != "id")
-STEP_COLUMNS = tuple(c.name for c in Step.__table__.columns if c.name not in ("id", "dossier_id"))
+# The step's audit id, too, is the writer's: it names the batch's audit record (see ``DossierWriter.write``).
+STEP_COLUMNS = tuple(c.name for c in Step.__table__.columns if c.name not in ("id", "dossier_id", "audit_id"))
+# Where each sealed step value sits in a step row.
+SEALED_AT = tuple(STEP_COLUMNS.index(name) for name in STEP_SEALED)
 # Every row needs every column: absent applicant details are NULL.
 APPLICANT_NONE = {f"applicant_{k}": None for k in SECRET_FIELDS}
 
@@ -140,6 +144,8 @@ class PreparedDossier(NamedTuple):
     code: str
     row: tuple
     steps: list[tuple]
+    # The steps as the audit seal reads them (``seals.encode_step``), encoded here, in the workers.
+    sealed: bytes
     # (agency id, day, number) when the code follows the national pattern of a known agency.
     counter: tuple[int, date, int] | None
     # (agency id, procedure id, channel) and what its steps add to the counters of each day.
@@ -213,6 +219,7 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
         if index:
             _check_lengths(values, layout.step_texts, f"steps[{index}].")
         step_rows.append(layout.convert(values, layout.step_times, memo))
+    sealed = b"".join(encode_step(code, [values[i] for i in SEALED_AT]) for values in step_rows)
     parsed = parse_dossier_code(code)
     counter = None
     if parsed is not None and parsed[0] in ctx.agencies:
@@ -220,7 +227,8 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
         # even in the odd legacy record whose receiving agency is another one.
         counter = (ctx.agencies[parsed[0]], parsed[1], parsed[2])
     return PreparedDossier(number=number, code=code, row=layout.convert(row, layout.dossier_times, memo),
-                           steps=step_rows, counter=counter, cell=(agency_id, procedure_id, data["channel"]),
+                           steps=step_rows, sealed=sealed, counter=counter,
+                           cell=(agency_id, procedure_id, data["channel"]),
                            deltas=_by_day(deltas, memo))
 
 

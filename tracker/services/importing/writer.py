@@ -18,6 +18,7 @@ from tracker.database import bulk_insert
 from tracker.models.types import naive_utc
 from tracker.services.codes import reserve_numbers
 from tracker.services.importing.records import DOSSIER_COLUMNS, STEP_COLUMNS, PreparedDossier
+from tracker.services.seals import StepDigest
 
 _LOOKUP = 500  # codes per existence query
 SQLITE_CACHE_KB = 512 * 1024
@@ -73,15 +74,20 @@ class DossierWriter:
         highest = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM dossiers").scalar()
         return list(range(highest + 1, highest + 1 + count))
 
-    def write(self, dossiers: list[PreparedDossier]) -> None:
-        """Insert the dossiers with their steps, and raise the code counters past their numbers."""
+    def write(self, dossiers: list[PreparedDossier], audit_id: int) -> StepDigest:
+        """Insert the dossiers with their steps, sealed by the audit record ``audit_id``, and raise
+        the code counters past their numbers; gives the digest that record must seal."""
+        sealed = StepDigest()
         if not dossiers:
-            return
+            return sealed
         ids = self._reserve_ids(len(dossiers))
         connection = self.session.connection()
         bulk_insert(connection, "dossiers", ("id", *DOSSIER_COLUMNS), [(i, *d.row) for i, d in zip(ids, dossiers)])
-        bulk_insert(connection, "steps", ("dossier_id", *STEP_COLUMNS),
-                    [(i, *step) for i, d in zip(ids, dossiers) for step in d.steps])
+        bulk_insert(connection, "steps", ("dossier_id", *STEP_COLUMNS, "audit_id"),
+                    [(i, *step, audit_id) for i, d in zip(ids, dossiers) for step in d.steps])
+        # The ids were reserved in ascending order: this is the (dossier, seq) order verification reads.
+        for dossier in dossiers:
+            sealed.add_encoded(dossier.sealed, len(dossier.steps))
         highest: dict[tuple[int, date], int] = {}
         for dossier in dossiers:
             if dossier.counter is not None:
@@ -89,3 +95,4 @@ class DossierWriter:
                 if highest.get((agency_id, day), 0) < number:
                     highest[(agency_id, day)] = number
         reserve_numbers(highest)
+        return sealed
