@@ -16,10 +16,13 @@ def test_the_instance_folder_and_the_secret_key_are_private(monkeypatch, tmp_pat
     instance = tmp_path / "instance"
     monkeypatch.setattr(settings, "INSTANCE_DIR", instance)
     monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
-    key = settings._secret_key("development")
+    monkeypatch.delenv("TRACKER_AUDIT_KEY", raising=False)
+    key = settings._kept_key("TRACKER_SECRET_KEY", "secret_key", "development")
     assert key and instance.stat().st_mode & 0o777 == 0o700
     assert (instance / "secret_key").stat().st_mode & 0o777 == 0o600
-    assert settings._secret_key("development") == key
+    assert settings._kept_key("TRACKER_SECRET_KEY", "secret_key", "development") == key
+    settings._kept_key("TRACKER_AUDIT_KEY", "audit_key", "development")
+    assert (instance / "audit_key").stat().st_mode & 0o777 == 0o600
 
 
 def test_the_sqlite_database_and_its_wal_are_private(tmp_path):

@@ -122,7 +122,9 @@ FIELDS: dict[str, tuple[str, object]] = {
     "target_id": ("Its identifier (a code, a username, a date).", "000.01.00.H57-250124-0001"),
     "change": ("What changed (personal numbers masked).", None),
     "prev_hash": ("The chain value of the record before.", DIGEST),
-    "hash": ("This record's chain value.", DIGEST),
+    "hash": ("This record's chain value (an HMAC under the audit key).", DIGEST),
+    "kid": ("Which audit key sealed the record (its public name).", "5d41402abc4b2a76"),
+    "steps_sealed": ("How many dossier steps this record seals.", 1),
     # statistics
     "period": ("The local days covered.", None),
     "from": ("First local day.", "2025-01-01"),
