@@ -50,9 +50,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def configure_logging(app: Flask) -> None:
-    """Log to stderr in one plain format (gunicorn collects it)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Log to stderr, plain or JSON (``TRACKER_LOG_FORMAT``), one line per request (see tracker.logs)."""
+    from tracker import logs
+    from tracker.http import requestlog
+
+    logs.configure(app.config["TRACKER_LOG_FORMAT"])
+    requestlog.install(app)
     # Alembic announces each of its plugins at INFO; the migrations it runs stay visible.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
