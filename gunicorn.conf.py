@@ -1,6 +1,9 @@
 """Production defaults for gunicorn; every value can be overridden on the command line."""
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -10,7 +13,36 @@ graceful_timeout = 30
 keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
-accesslog = "-"
+# The app writes one line per request itself (method, path without the query string,
+# status, duration, request id): gunicorn's access log would repeat it with the query.
+accesslog = None
 errorlog = "-"
 # The app is built once in the master and shared by the forked workers.
 preload_app = True
+
+# Logs as JSON lines unless asked otherwise (TRACKER_LOG_FORMAT=plain); gunicorn's own
+# messages take the same format (tracker.logs).
+os.environ.setdefault("TRACKER_LOG_FORMAT", "json")
+
+# /metrics sums the figures of every worker, which each write to files in this
+# directory (prometheus_client's multiprocess mode). It must be set before the app,
+# and prometheus_client with it, is imported; and emptied at each start, or the
+# counters of an earlier run would be added in.
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tracker-metrics-")
+for _stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+    os.remove(_stale)
+
+
+def child_exit(server, worker):
+    """A worker is gone: its live gauges no longer count."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory gunicorn made for itself."""
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

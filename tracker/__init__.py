@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         n = app.config["TRACKER_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
     configure_logging(app)
+    register_metrics(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -58,6 +59,14 @@ def configure_logging(app: Flask) -> None:
     requestlog.install(app)
     # Alembic announces each of its plugins at INFO; the migrations it runs stay visible.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_metrics(app: Flask) -> None:
+    """Prometheus metrics of the requests, the rate limits and the imports at ``/metrics``."""
+    from tracker.http import metrics
+    from tracker.services.importing.progress import IMPORTED_DOSSIERS
+
+    metrics.install(app, collectors=[IMPORTED_DOSSIERS])
 
 
 def register_extensions(app: Flask) -> None:

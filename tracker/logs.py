@@ -20,8 +20,8 @@ from pythonjsonlogger.json import JsonFormatter
 
 FORMATS = ("plain", "json")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
-JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
+JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"}
 
 # A citizen identity card number has 12 digits, the old identity card 9. Digits glued to
 # other digits are something else (a longer number), so the match stops at digit boundaries.
@@ -123,6 +123,12 @@ def configure(log_format: str, stream=None) -> logging.Handler | None:
         root.removeHandler(handler)
     handler = make_handler(log_format, stream)
     root.addHandler(handler)
+    if log_format == "json":
+        # Under gunicorn, its own messages (worker starts, timeouts) in the same format.
+        for theirs in logging.getLogger("gunicorn.error").handlers:
+            theirs.setFormatter(json_formatter())
+            if not any(isinstance(f, PersonalDataMask) for f in theirs.filters):
+                theirs.addFilter(PersonalDataMask())
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
     return handler

@@ -6,26 +6,14 @@ are checked here against a live server on the test database of each backend.
 """
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import PASSWORD, TEST_SETTINGS
-from tracker.extensions import db
+from tests.integration.live import call, gunicorn, release_connections
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DEPT = "000.01.00.H57"
 THREADS = 32
@@ -33,88 +21,12 @@ BODY = {"procedure_code": "1.000001", "channel": "direct",
         "applicant": {"name": "Nguyễn Văn An", "id_number": "046195001122"}}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(method: str, url: str, body=None, headers: dict | None = None) -> tuple[int, dict, object]:
-    """One HTTP request: (status, headers, JSON body or None); never raises for HTTP errors."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            raw, status, got = response.read(), response.status, dict(response.headers)
-    except urllib.error.HTTPError as error:
-        raw, status, got = error.read(), error.code, dict(error.headers)
-    try:
-        return status, got, json.loads(raw) if raw else None
-    except ValueError:
-        return status, got, raw.decode(errors="replace")
-
-
-class Server:
-    def __init__(self, base: str):
-        self.base = base
-        self.api = base + "/api/v1"
-        self._tokens: dict[str, str] = {}
-
-    def auth(self, user: str, **extra) -> dict:
-        if user not in self._tokens:
-            status, _, body = call("POST", f"{self.api}/auth/login", {"username": user, "password": PASSWORD})
-            assert status == 200, body
-            self._tokens[user] = body["access_token"]
-        return {"Authorization": f"Bearer {self._tokens[user]}", **extra}
-
-    def total(self, user: str = "admin") -> int:
-        status, _, body = call("GET", f"{self.api}/dossiers?page_size=1", headers=self.auth(user))
-        assert status == 200, body
-        return body["total"]
-
-
 @pytest.fixture
 def server(app, city, database_urls, backend, tmp_path):
     """gunicorn with 4 workers on this backend's freshly wiped test database (users from ``city``)."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()  # no connection of ours holds a lock while the workers write
-    port = free_port()
-    env = {**os.environ,
-           "TRACKER_DATABASE_URL": database_urls[backend],
-           "TRACKER_SECRET_KEY": TEST_SETTINGS["SECRET_KEY"],
-           "TRACKER_RATELIMIT_LOGIN": "10000/minute",
-           "TRACKER_INSTANCE_DIR": str(tmp_path)}
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        # gunicorn.conf.py in ROOT applies too (preload_app, as in production). No control socket:
-        # its default path is shared by every gunicorn of the machine (parallel test workers).
-        process = subprocess.Popen([str(GUNICORN), "--workers", "4", "--bind", f"127.0.0.1:{port}",
-                                    "--no-control-socket", "wsgi:app"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "gunicorn exited:\n" + log_path.read_text(errors="replace")
-            try:
-                if call("GET", base + "/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn not ready in 30 s:\n" + log_path.read_text(errors="replace")
-            time.sleep(0.2)
-        yield Server(base)
-        log_text = log_path.read_text(errors="replace")
-        assert "Traceback" not in log_text, log_text[-5000:]
-    finally:
-        process.send_signal(signal.SIGINT)  # quick shutdown: nothing is in flight any more
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    release_connections(app)
+    with gunicorn(database_urls[backend], tmp_path) as running:
+        yield running
 
 
 def concurrently(count: int, job) -> list:

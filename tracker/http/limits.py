@@ -33,6 +33,7 @@ from limits import parse as parse_limit
 
 from tracker.clients import client_address
 from tracker.extensions import limiter
+from tracker.http import metrics
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def parsed(rate: str) -> RateLimitItem:
 
 
 def _refuse(message: str, item: RateLimitItem, *identifiers: str) -> None:
+    metrics.count_refusal(identifiers[0])
     abort(429, message=message, headers={"Retry-After": str(limiter.retry_after(item, *identifiers))})
 
 
