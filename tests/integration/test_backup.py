@@ -106,3 +106,38 @@ def test_postgresql_gets_the_pg_dump_command(tmp_path):
             "postgresql://tracker@db.example.vn:5432/tracker") in output
     assert "pg_restore --clean --if-exists --no-owner" in output
     assert "s3cret" not in output
+
+
+def test_the_commands_given_for_each_database_back_up_and_restore_it(app, city, auth, client, backend,
+                                                                      database_urls, empty_url, tmp_path):
+    """SQLite: backup and restore; PostgreSQL: the printed pg_dump, then pg_restore into a new database."""
+    import shlex
+
+    from sqlalchemy.engine import make_url
+
+    from tests.integration.load import CREATE, HISTORY
+
+    headers = auth.headers("clerk")
+    for _ in range(4):
+        code = client.post("/api/v1/dossiers", json=CREATE, headers=headers).get_json()["code"]
+        for step in HISTORY[:3]:
+            assert client.post(f"/api/v1/dossiers/{code}/steps", json=step, headers=headers).status_code == 201
+    url, dump = database_urls[backend], tmp_path / "tracker.backup"
+    target = empty_url
+    code, output = run_cli(url, "backup", str(dump))
+    if backend == "sqlite":
+        assert code == 0, output
+        assert run_cli(target, "restore", str(dump))[0] == 0
+    else:
+        assert code == 1
+        commands = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
+                    for line in output.splitlines() if line.startswith("  ")}
+        subprocess.run(commands["back up"], shell=True, check=True, timeout=120)
+        restore = shlex.split(commands["restore (server stopped)"])
+        into = make_url(target).set(drivername="postgresql").render_as_string(hide_password=False)
+        restore = [f"--dbname={into}" if part.startswith("--dbname=") else part for part in restore]
+        subprocess.run(restore, check=True, timeout=120, capture_output=True)
+    original, copy = inspect(url), inspect(target)
+    assert copy.steps == original.steps and len(copy.steps) == 4
+    assert copy.stored_counters == original.stored_counters
+    copy.assert_whole({code: len(steps) for code, steps in original.steps.items()})
