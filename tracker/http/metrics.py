@@ -1,7 +1,7 @@
 """Prometheus metrics at ``/metrics`` (prometheus-flask-exporter), for the loopback and listed addresses.
 
 - ``flask_http_request_duration_seconds`` (histogram) by ``method``, ``endpoint`` and
-  ``status``: the endpoint is the view's name (``dossiers.DossierById``...), never the
+  ``status``: the endpoint is the view's name (``dossiers.get``, ``public.get``...), never the
   raw path, so dossier codes in paths do not make one series per dossier; its
   ``_count`` is the number of requests per endpoint;
 - ``flask_http_request_total`` by ``method`` and ``status``;
