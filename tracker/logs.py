@@ -23,13 +23,14 @@ PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
 JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"}
 
-# A citizen identity card number has 12 digits, the old identity card 9. Digits glued to
-# other digits are something else (a longer number), so the match stops at digit boundaries.
-ID_NUMBER = r"(?<!\d)(?:\d{12}|\d{9})(?!\d)"
-# Vietnamese phone numbers: 0 or +84/84, then 9 or 10 digits, with optional spaces, dots or dashes.
-PHONE = r"(?<![\d+])(?:\+84|0084|84|0)(?:[ .-]?\d){9,10}(?!\d)"
-EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-PERSONAL = re.compile("|".join(f"(?:{pattern})" for pattern in (PHONE, ID_NUMBER, EMAIL)))
+# A citizen identity card number has 12 digits, the old identity card 9; Vietnamese phone
+# numbers are 0 or +84/84 and 9 or 10 digits, with optional spaces, dots or dashes. Digits
+# glued to other digits are something else (a longer number): matches stop at digit boundaries.
+PERSONAL_NUMBER = re.compile(r"(?<![\d+])(?:(?:\+84|0084|84|0)(?:[ .-]?\d){9,10}|\d{12}|\d{9})(?!\d)")
+# Only runs of 9 characters or more of digits and separators can hold one: finding those
+# first keeps the masking cheap on the ordinary line (a request line is written every request).
+NUMBER_RUN = re.compile(r"\+?\d[\d .-]{7,}\d")
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 MASK = "***"
 
 #: Attributes every LogRecord has; anything else was passed with ``extra=``.
@@ -40,7 +41,9 @@ TRUSTED_EXTRAS = frozenset({"request_id"})
 
 def mask(text: str) -> str:
     """``text`` with ID numbers, phone numbers and e-mail addresses replaced by ``***``."""
-    return PERSONAL.sub(MASK, text)
+    if "@" in text:
+        text = EMAIL.sub(MASK, text)
+    return NUMBER_RUN.sub(lambda run: PERSONAL_NUMBER.sub(MASK, run.group()), text)
 
 
 class PersonalDataMask(logging.Filter):
