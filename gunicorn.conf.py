@@ -26,13 +26,16 @@ os.environ.setdefault("TRACKER_LOG_FORMAT", "json")
 
 # /metrics sums the figures of every worker, which each write to files in this
 # directory (prometheus_client's multiprocess mode). It must be set before the app,
-# and prometheus_client with it, is imported; and emptied at each start, or the
-# counters of an earlier run would be added in.
-_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-if _OWN_METRICS_DIR:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tracker-metrics-")
-for _stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
-    os.remove(_stale)
+# and prometheus_client with it, is imported.
+_METRICS_PREFIX = "tracker-metrics-"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_METRICS_PREFIX)
+
+
+def on_starting(server):
+    """Empty the metrics directory once per start: counters of an earlier run would be added in."""
+    for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(stale)
 
 
 def child_exit(server, worker):
@@ -43,6 +46,8 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    """Remove the metrics directory gunicorn made for itself."""
-    if _OWN_METRICS_DIR:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    """Remove the metrics directory if it is the temporary one made above."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    if (os.path.dirname(directory) == tempfile.gettempdir()
+            and os.path.basename(directory).startswith(_METRICS_PREFIX)):
+        shutil.rmtree(directory, ignore_errors=True)

@@ -40,7 +40,9 @@ def test_kill_one_worker_during_writes(app, city, database_urls, backend, tmp_pa
 def test_kill_the_whole_server_during_writes_then_restart(app, city, database_urls, backend, tmp_path):
     release_connections(app)
     url = database_urls[backend]
-    server = start_gunicorn(url, tmp_path, workers=3)
+    # A metrics directory of the test's own: a killed gunicorn cannot remove the one it makes.
+    (tmp_path / "metrics").mkdir()
+    server = start_gunicorn(url, tmp_path, workers=3, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     try:
         with WriteLoad(server) as load:
             load.wait_for(150)
