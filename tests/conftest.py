@@ -10,11 +10,17 @@ import os
 import uuid
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tracker import create_app
 from tracker.extensions import db, limiter
+
+# Hypothesis checks rules, not speed: on a machine shared with other jobs an example can
+# take longer than its default 200 ms deadline, which would fail a correct rule.
+settings.register_profile("tracker", deadline=None)
+settings.load_profile("tracker")
 
 TEST_SETTINGS = {
     "TESTING": True,

@@ -5,7 +5,7 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.generate import agencies, dossiers, procedures
-from tests.conftest import Auth, assert_problem
+from tests.conftest import Auth, Factory, assert_problem
 from tracker.extensions import db
 from tracker.services.audit import Actor
 from tracker.services.importing.importer import import_lines
@@ -29,7 +29,13 @@ def value(found: dict, name: str, **labels) -> float:
     return sum(v for (n, got), v in found.items() if n == name and labels.items() <= dict(got).items())
 
 
-def test_requests_are_counted_by_endpoint_never_by_dossier_code(city, client):
+def test_requests_are_counted_by_endpoint_never_by_dossier_code(make_app):
+    app = make_app()  # its own counters: the shared app has served other tests' requests
+    factory = Factory(app)
+    factory.agency("000.01.00.H57", "Sở Tư pháp", level="department")
+    factory.procedure("1.000001")
+    factory.user("clerk", "clerk", "000.01.00.H57")
+    client = app.test_client()
     headers = Auth(client).headers("clerk")
     codes = [client.post("/api/v1/dossiers", json=CREATE, headers=headers).get_json()["code"] for _ in range(3)]
     for code in codes:
