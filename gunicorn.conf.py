@@ -1,6 +1,9 @@
 """Production defaults for gunicorn; every value can be overridden on the command line."""
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -19,6 +22,8 @@ max_requests_jitter = 500
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+# gunicorn's access line (no query string of public paths, see below) and the app's own
+# JSON line per request with its request id both go to the logs.
 accesslog = "-"
 errorlog = "-"
 # The app is built once in the master and shared by the forked workers.
@@ -27,9 +32,38 @@ preload_app = True
 # verify= and code= sit there) and no referer's query string.
 logger_class = "tracker.http.accesslog.PrivateAccessLogger"
 
+# Logs as JSON lines unless asked otherwise (TRACKER_LOG_FORMAT=plain); gunicorn's own
+# messages take the same format (tracker.logs).
+os.environ.setdefault("TRACKER_LOG_FORMAT", "json")
+
+# /metrics sums the figures of every worker, which each write to files in this
+# directory (prometheus_client's multiprocess mode). It must be set before the app,
+# and prometheus_client with it, is imported.
+_METRICS_PREFIX = "tracker-metrics-"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_METRICS_PREFIX)
+
 
 def on_starting(server):
-    """gunicorn's own error answers as problem documents (inherited by the workers)."""
+    """gunicorn's own error answers as problem documents (inherited by the workers); an empty
+    metrics directory (counters of an earlier run would be added in)."""
     from tracker.http.server_errors import install
 
     install()
+    for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    """A worker is gone: its live gauges no longer count."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory if it is the temporary one made above."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    if (os.path.dirname(directory) == tempfile.gettempdir()
+            and os.path.basename(directory).startswith(_METRICS_PREFIX)):
+        shutil.rmtree(directory, ignore_errors=True)

@@ -22,6 +22,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -50,9 +51,12 @@ def run(cmd: list[str], env: dict) -> float:
 @contextmanager
 def gunicorn(app: str, env: dict, workers: int):
     port = free_port()
+    # The app writes its log line per request as in production, into a file rather than over the results.
+    log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
     proc = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                              "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning", app],
-                            env=env, cwd=ROOT)
+                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -90,6 +90,25 @@ def wipe(app) -> None:
         db.session.remove()
 
 
+@pytest.fixture
+def empty_url(backend, tmp_path):
+    """The URL of a second, empty database on this test's backend (dropped at the end)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    server = os.environ["TRACKER_TEST_DATABASE_URL"]
+    name = f"tracker_import_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def apps(database_urls):
     """One app per backend, reused by every test."""

@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         n = app.config["TRACKER_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
     configure_logging(app)
+    register_metrics(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -50,11 +51,22 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def configure_logging(app: Flask) -> None:
-    """Log to stderr in one plain format (gunicorn collects it)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Log to stderr, plain or JSON (``TRACKER_LOG_FORMAT``), one line per request (see tracker.logs)."""
+    from tracker import logs
+    from tracker.http import requestlog
+
+    logs.configure(app.config["TRACKER_LOG_FORMAT"])
+    requestlog.install(app)
     # Alembic announces each of its plugins at INFO; the migrations it runs stay visible.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_metrics(app: Flask) -> None:
+    """Prometheus metrics of the requests, the rate limits and the imports at ``/metrics``."""
+    from tracker.http import metrics
+    from tracker.services.importing.progress import IMPORTED_DOSSIERS
+
+    metrics.install(app, collectors=[IMPORTED_DOSSIERS])
 
 
 def register_extensions(app: Flask) -> None:

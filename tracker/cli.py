@@ -252,3 +252,72 @@ def anonymize(day, quiet):
         changed = retention.anonymize(Actor(ip="cli"), day, advance=bar.update)
     db.session.commit()
     click.echo(f"Anonymized {changed} dossiers finished before {day.isoformat()}.")
+
+
+def _schema_head() -> str:
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    return ScriptDirectory(current_app.extensions["migrate"].directory).get_current_head()
+
+
+def _sqlite_database(path: str):
+    """The configured SQLite file; on PostgreSQL, an error that gives the pg_dump/pg_restore command."""
+    from tracker.services import backup
+
+    database = backup.sqlite_path(db.engine.url)
+    if database is not None:
+        return database
+    if db.engine.dialect.name == "postgresql":
+        dump, restore = backup.postgresql_commands(db.engine.url, path)
+        raise click.ClickException(
+            "The database is PostgreSQL: use PostgreSQL's own tools, pg_dump and pg_restore (they read "
+            f"the password from PGPASSWORD or ~/.pgpass).\n  back up:  {dump}\n  restore (server stopped):  {restore}")
+    raise click.ClickException("Only a SQLite database file or PostgreSQL can be backed up.")
+
+
+def _file_command(desc: str, path: str, quiet: bool, job):
+    """Run ``job(database, file, head, progress)`` on the SQLite database under a progress bar of pages."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from tracker.services.errors import ServiceError
+
+    database = _sqlite_database(path)
+    db.session.remove()
+    db.engine.dispose()  # this command's own connection must not count as a user of the file (restore)
+    with tqdm(total=0, unit=" pages", desc=desc, disable=quiet) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            return database, job(database, Path(path), _schema_head(), advance)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from error
+
+
+@tracker_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def backup_file(path, quiet):
+    """Copy the SQLite database into PATH while the server runs (PostgreSQL: prints the pg_dump command)."""
+    from tracker.services.backup import backup
+
+    _, summary = _file_command("backup", path, quiet, backup)
+    click.echo(f"Backed up {summary.dossiers} dossiers (schema {summary.revision}, {summary.size} bytes) "
+               f"to {summary.path}.")
+
+
+@tracker_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def restore_file(path, quiet):
+    """Replace the SQLite database by the backup PATH; stop the server first (it is refused while in use)."""
+    from tracker.services.backup import restore
+
+    database, summary = _file_command("restore", path, quiet,
+                                      lambda database, file, head, advance: restore(file, database, head, advance))
+    click.echo(f"Restored {summary.dossiers} dossiers (schema {summary.revision}) from {path} into {database}. "
+               "Start the server again.")

@@ -110,6 +110,12 @@ def from_environment() -> dict:
         "RATELIMIT_STORAGE_URI": (os.environ.get("TRACKER_RATELIMIT_STORAGE_URL")
                                   or sqlite_file_uri(INSTANCE_DIR / "ratelimits.db")),
         "TRACKER_TRUSTED_PROXIES": int(os.environ.get("TRACKER_TRUSTED_PROXIES", "0")),
+        # plain text, or one JSON object a line (gunicorn.conf.py makes json the default).
+        "TRACKER_LOG_FORMAT": os.environ.get("TRACKER_LOG_FORMAT", "plain").strip().lower(),
+        # Who may read /metrics besides the loopback addresses: addresses or networks.
+        "TRACKER_METRICS_ALLOW": [
+            a.strip() for a in os.environ.get("TRACKER_METRICS_ALLOW", "").split(",") if a.strip()
+        ],
         "TRACKER_ACCESS_TOKEN_MINUTES": int(os.environ.get("TRACKER_ACCESS_TOKEN_MINUTES", "15")),
         "TRACKER_REFRESH_TOKEN_DAYS": int(os.environ.get("TRACKER_REFRESH_TOKEN_DAYS", "14")),
     }

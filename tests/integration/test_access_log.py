@@ -3,7 +3,7 @@ lookup or page, and no referer's query string; staff paths keep theirs."""
 from __future__ import annotations
 
 from tests.conftest import Factory, wipe
-from tests.integration.gunicorn import call, gunicorn
+from tests.integration.live import call, gunicorn
 from tracker.extensions import db
 
 SECRET = "046195001122"

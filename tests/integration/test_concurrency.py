@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.gunicorn import call, gunicorn
-from tracker.extensions import db
+from tests.integration.live import call, gunicorn, release_connections
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DEPT = "000.01.00.H57"
@@ -25,11 +24,9 @@ BODY = {"procedure_code": "1.000001", "channel": "direct",
 @pytest.fixture
 def server(app, city, database_urls, backend, tmp_path):
     """gunicorn with 4 workers on this backend's freshly wiped test database (users from ``city``)."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()  # no connection of ours holds a lock while the workers write
-    with gunicorn(database_urls[backend], tmp_path) as server:
-        yield server
+    release_connections(app)
+    with gunicorn(database_urls[backend], tmp_path) as running:
+        yield running
 
 
 def concurrently(count: int, job) -> list:

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.conftest import PASSWORD, Factory, wipe
-from tests.integration.gunicorn import call, gunicorn
+from tests.integration.live import call, gunicorn
 from tracker.extensions import db
 
 PUBLIC, VERIFY, LOGIN = 20, 5, 5

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import wipe
-from tests.integration.gunicorn import gunicorn
+from tests.integration.live import gunicorn
 from tracker.extensions import db
 
 SECRET = "046195001122"

@@ -50,6 +50,7 @@ from limits import parse as parse_limit
 from tracker.clients import client_address
 from tracker.domain.messages import N_
 from tracker.extensions import limiter
+from tracker.http import metrics
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def parsed(rate: str) -> RateLimitItem:
 
 
 def _refuse(message: str, item: RateLimitItem, *identifiers: str) -> None:
+    metrics.count_refusal(identifiers[0])
     abort(429, message=message, headers={"Retry-After": str(limiter.retry_after(item, *identifiers))})
 
 

@@ -38,6 +38,7 @@ from tracker.services.audit import Actor
 from tracker.services.importing.writer import DossierWriter, driver_datetime
 from tracker.services.calendar import deadlines
 from tracker.services.importing.pool import ChunkPool
+from tracker.services.importing.progress import count_imported
 from tracker.services.importing.records import (BAD_LINE, ImportContext, LineError, PreparedChunk, RowFormat,
                                              parse_line, prepare_chunk, reason)
 
@@ -195,6 +196,7 @@ class _Importer:
             self.cells.add(*dossier.cell, dossier.deltas)
         self.report.skipped["dossier"] += len(batch) - len(fresh)
         self.report.added["dossier"] += len(fresh)
+        count_imported(len(fresh))
         gc.collect(1)
 
     def _insert(self, batch: list) -> list:
