@@ -22,9 +22,10 @@ max_requests_jitter = 500
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
-# gunicorn's access line (no query string of public paths, see below) and the app's own
-# JSON line per request with its request id both go to the logs.
-accesslog = "-"
+# The app writes one JSON line per request itself (method, path without the query string,
+# status, duration, request id). gunicorn's own access log stays off; turned on
+# (--access-logfile -), it too leaves out the public query strings (logger_class below).
+accesslog = None
 errorlog = "-"
 # The app is built once in the master and shared by the forked workers.
 preload_app = True

@@ -24,8 +24,13 @@ def configure_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout, foreign keys, ``BEGIN IMMEDIATE`` for writers, autocommit reads;
     the database file private to its owner (created so when missing)."""
     path = engine.url.database
-    if path and path != ":memory:" and not path.startswith("file:") and os.path.isdir(os.path.dirname(path) or "."):
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+
+    @event.listens_for(engine, "do_connect")
+    def create_private(_dialect, _record, _args, _kwargs):
+        # Created 0600 just before SQLite opens it, never for a moment readable by others;
+        # nothing is created by an app that never connects (a refused restore, say).
+        if path and path != ":memory:" and not path.startswith("file:") and os.path.isdir(os.path.dirname(path) or "."):
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):

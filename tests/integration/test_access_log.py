@@ -15,7 +15,8 @@ def test_the_access_log_keeps_the_citizens_numbers_out(apps, database_urls, tmp_
     Factory(app).user("admin", "admin")
     with app.app_context():
         db.engine.dispose()
-    with gunicorn(database_urls["sqlite"], tmp_path, workers=2) as server:
+    # gunicorn's access log is off by default (the app logs each request); an operator may turn it on.
+    with gunicorn(database_urls["sqlite"], tmp_path, workers=2, args=("--access-logfile", "-")) as server:
         referer = {"Referer": f"{server.base}/lookup?code=X&verify={SECRET}"}
         requests = [
             ("GET", f"/api/v1/public/dossiers/H57-250101-0001?verify={SECRET}", {}),
