@@ -45,6 +45,8 @@ def from_environment() -> dict:
     return {
         "TRACKER_ENV": env,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("TRACKER_DATABASE_URL", default_db),
+        # A PostgreSQL streaming replica for the public reads (see tracker/services/replica.py).
+        "TRACKER_DATABASE_REPLICA_URL": os.environ.get("TRACKER_DATABASE_REPLICA_URL", "").strip() or None,
         "SECRET_KEY": _secret_key(env),
         "TRACKER_TIMEZONE": os.environ.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "TRACKER_INTAKE_CUTOFF": os.environ.get("TRACKER_INTAKE_CUTOFF", "15:00"),
@@ -68,6 +70,12 @@ def from_environment() -> dict:
 def finish(config: dict) -> dict:
     """Derive the settings that depend on others (tokens, calendar, limits)."""
     config.setdefault("JWT_SECRET_KEY", config["SECRET_KEY"])
+    if config.get("TRACKER_DATABASE_REPLICA_URL"):
+        # A short connect timeout: a replica that is down costs a public read two
+        # seconds at most before it falls back to the primary.
+        url = config["TRACKER_DATABASE_REPLICA_URL"]
+        options = {"connect_args": {"connect_timeout": 2}} if url.startswith("postgresql") else {}
+        config.setdefault("SQLALCHEMY_BINDS", {}).setdefault("replica", {"url": url, **options})
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TRACKER_ACCESS_TOKEN_MINUTES"])
     config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=config["TRACKER_REFRESH_TOKEN_DAYS"])
     config["OFFICE_HOURS"] = OfficeHours.parse(

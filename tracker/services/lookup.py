@@ -25,10 +25,10 @@ from tracker.domain.deadlines import Deadlines, TimeLimit
 from tracker.domain.people import id_matches, mask_name, phone_matches
 from tracker.domain.statuses import DEFAULT_LANGUAGE, LANGUAGES, STATUS_CODES, Status, status_label
 from tracker.domain.workflow import REGISTER, Action, action_label
-from tracker.extensions import db
 from tracker.models import Agency, Dossier, Procedure, Step
 from tracker.models.types import as_utc, utcnow
 from tracker.services.calendar import deadlines
+from tracker.services.replica import public_read, read_engine
 
 MAX_CODE_LENGTH = 64  # the column's width: a longer code cannot exist
 
@@ -94,8 +94,9 @@ def _read(code: str):
     Two reads on the pool's raw driver connection, with SQL compiled once: even
     Core's per-statement work was a third of the time of this, the hottest path.
     """
-    dossier_sql, steps_sql = _statements(db.engine.dialect)
-    connection = db.engine.raw_connection()
+    engine = read_engine()  # the replica, when one is configured and up
+    dossier_sql, steps_sql = _statements(engine.dialect)
+    connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
         found = dossier_sql.run(cursor, {"code": code})
@@ -169,8 +170,13 @@ def find_public(code: str, lang: str, verify: str | None = None) -> Lookup | Non
     """The public view of the dossier with this code (any case, spaces around), or None.
 
     Times are aware datetimes in the business time zone; ``applicant_name`` is
-    masked unless ``verify`` is the applicant's ID number or phone.
+    masked unless ``verify`` is the applicant's ID number or phone. Read from the
+    replica when one is configured (``tracker.services.replica``).
     """
+    return public_read(_find_public, code, lang, verify)
+
+
+def _find_public(code: str, lang: str, verify: str | None) -> Lookup | None:
     code = normalize_dossier_code(code)
     if not code or len(code) > MAX_CODE_LENGTH:
         return None

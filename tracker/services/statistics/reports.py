@@ -52,6 +52,7 @@ from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCel
 from tracker.models.types import utcnow
 from tracker.services.calendar import deadlines
 from tracker.services.reference import agency_tree
+from tracker.services.replica import public_read
 from tracker.services.errors import Invalid
 
 _fine = StatCell.__table__
@@ -81,8 +82,13 @@ def resolve(args: dict, lang: str = "vi") -> Query:
 
     ``args`` may hold ``period`` or ``from_`` and ``to`` (dates), ``agency``,
     ``procedure``, ``field``, ``channel``, ``group_by`` and ``min_resolved``.
-    Without a period, the report covers the current year.
+    Without a period, the report covers the current year. Read from the replica when
+    one is configured, as is ``report``.
     """
+    return public_read(_resolve, args, lang)
+
+
+def _resolve(args: dict, lang: str) -> Query:
     errors: dict[str, list[str]] = {}
     period = None
     try:
@@ -337,7 +343,10 @@ def report(query: Query, now: datetime | None = None) -> dict:
     withdrawn) are left out; with ``min_resolved``, so are groups that resolved fewer
     dossiers (totals always cover every dossier the filters select).
     """
-    now = now or utcnow()
+    return public_read(_report, query, now or utcnow())
+
+
+def _report(query: Query, now: datetime) -> dict:
     rules = deadlines()
     today = rules.local(now).date()
     tree = agency_tree()
