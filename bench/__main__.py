@@ -56,6 +56,8 @@ CACHE = ROOT / "bench" / "cache"
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 POSTGRES_DATABASE = "tracker_bench"
 REDIS_URL = "redis://127.0.0.1:6379/9"
+#: gunicorn's workers, as gunicorn.conf.py counts them: every one must be warm before a measurement.
+WORKERS = int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2 + 1))
 CLERK = ("bench-clerk", "Bench-Clerk-Passw0rd-2026")
 CLERK_STEPS = [{"action": "process", "public_note": "Đang thẩm định"},
                {"action": "request_supplement", "reason": "Thiếu bản sao giấy khai sinh"},
@@ -192,6 +194,12 @@ def gunicorn(app: str, env: dict, log: Path):
 
 # -- the scenarios --------------------------------------------------------------------------------
 
+def warm_up(args, port: int, iteration) -> None:
+    """More clients than workers, so that every worker has served the scenario (its first request
+    compiles the SQL and loads the calendar) before it is measured."""
+    measure(port, iteration, args.warmup, max(args.clients, 2 * WORKERS))
+
+
 def report(name: str, result: Result) -> Result:
     say(f"  {name:34} {result.rps:8.0f} req/s   p50 {result.p50:7.1f} ms   p99 {result.p99:7.1f} ms   "
         f"errors {result.errors}")
@@ -201,8 +209,8 @@ def report(name: str, result: Result) -> Result:
 def lookup(args, port: int, baseline_port: int, paths: list[str]) -> tuple[Result, Result]:
     """Rounds alternating between the service and the baseline, so that both see the same machine."""
     read = get_one_of(paths)
-    measure(port, read, args.warmup, args.clients)
-    measure(baseline_port, read, args.warmup, args.clients)
+    warm_up(args, port, read)
+    warm_up(args, baseline_port, read)
     rounds = 3
     tracker = baseline = None
     for n in range(rounds):
@@ -231,7 +239,7 @@ def statistics(args, port: int, database: Database) -> list[Result]:
     results = []
     for name, path in stats_paths(database).items():
         read = get_one_of([path])
-        measure(port, read, args.warmup, args.stats_clients)
+        warm_up(args, port, read)
         results.append(report(name, measure(port, read, args.seconds, args.stats_clients)))
     return results
 
@@ -275,7 +283,7 @@ def clerk_iteration(token: str, procedure: str):
 def clerks(args, port: int, database: Database) -> Result:
     procedure = database.query("SELECT code FROM procedures ORDER BY code LIMIT 1")[0][0]
     write = clerk_iteration(login(port), procedure)
-    measure(port, write, args.warmup, args.write_clients)
+    warm_up(args, port, write)
     return report(f"clerks ({args.write_clients} clients, writes)", measure(port, write, args.seconds,
                                                                              args.write_clients))
 
@@ -334,8 +342,7 @@ def main() -> None:
            # The importer's progress bar, redrawn once a second rather than ten times.
            "TQDM_MININTERVAL": "1"}
     env.pop("TRACKER_DATABASE_REPLICA_URL", None)
-    say(f"machine: {os.cpu_count()} CPUs; gunicorn workers: "
-        f"{os.environ.get('WEB_CONCURRENCY', f'{os.cpu_count() * 2 + 1} (gunicorn.conf.py)')}")
+    say(f"machine: {os.cpu_count()} CPUs; gunicorn workers: {WORKERS}")
     ensure_redis()
     data = data_file(args.dossiers, env)
     databases = []
