@@ -10,11 +10,17 @@ import os
 import uuid
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tracker import create_app
 from tracker.extensions import db, limiter
+
+# No time limit per generated example: on a shared or busy machine a pure function can
+# take longer than hypothesis' default 200 ms, which says nothing about its correctness.
+settings.register_profile("tracker", deadline=None)
+settings.load_profile("tracker")
 
 TEST_SETTINGS = {
     "TESTING": True,
