@@ -3,6 +3,10 @@
 It reads the same rows as the public lookup (the dossier with its agency and
 procedure, then its steps) and answers JSON, with nothing else: no ORM, no
 schema, no limits. The service must reach at least 70% of its throughput.
+
+``BENCH_SQLITE_PATH`` names a SQLite file, or ``BENCH_POSTGRES_DSN`` a PostgreSQL
+database (read with psycopg); one connection per worker thread, opened on first use
+(after gunicorn forks).
 """
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ import threading
 
 from flask import Flask, abort, jsonify
 
-DATABASE = os.environ["BENCH_SQLITE_PATH"]
+SQLITE = os.environ.get("BENCH_SQLITE_PATH")
+POSTGRES = os.environ.get("BENCH_POSTGRES_DSN")
 app = Flask(__name__)
 _local = threading.local()
 
@@ -24,19 +29,31 @@ STEPS = """SELECT s.seq, s.action, s.at, a.code, s.public_note FROM steps s LEFT
 WHERE s.dossier_id = ? ORDER BY s.seq"""
 
 
-def _connection() -> sqlite3.Connection:
+def _connection():
     if not hasattr(_local, "db"):
-        _local.db = sqlite3.connect(DATABASE, check_same_thread=False)
+        if POSTGRES:
+            import psycopg
+
+            _local.db = psycopg.connect(POSTGRES, autocommit=True)
+        else:
+            _local.db = sqlite3.connect(SQLITE, check_same_thread=False)
     return _local.db
+
+
+def _query(sql: str) -> str:
+    return sql.replace("?", "%s") if POSTGRES else sql
+
+
+_DOSSIER, _STEPS = _query(DOSSIER), _query(STEPS)
 
 
 @app.get("/api/v1/public/dossiers/<code>")
 def lookup(code):
     db = _connection()
-    row = db.execute(DOSSIER, (code.strip().upper(),)).fetchone()
+    row = db.execute(_DOSSIER, (code.strip().upper(),)).fetchone()
     if row is None:
         abort(404)
-    steps = db.execute(STEPS, (row[0],)).fetchall()
+    steps = db.execute(_STEPS, (row[0],)).fetchall()
     return jsonify({
         "code": row[1], "status": row[2], "channel": row[3], "accepted_at": row[4], "due_at": row[5],
         "appointment_at": row[6], "finished_at": row[7], "returned_at": row[8], "timeliness": row[9],

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+#: Changes whenever the generated data changes: the cached files are named by it.
+VERSION = 1
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELDS = ["Hộ tịch", "Chứng thực", "Đất đai", "Xây dựng", "Doanh nghiệp", "Y tế", "Giáo dục", "Văn hóa"]
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ"]

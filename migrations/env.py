@@ -10,8 +10,8 @@ from alembic import context
 config = context.config
 
 # Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Loggers of the application already imported (a test run, `flask db upgrade` itself) keep working.
+# This line sets up loggers basically; the application's own loggers, created before
+# the migrations run (in the tests, in `flask db upgrade`), keep logging.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 

@@ -40,6 +40,16 @@ TEST_SETTINGS = {
 PASSWORD = "Correct-Horse-42"
 
 
+def pytest_collection_modifyitems(config, items):
+    """A SQLite-only run (no ``TRACKER_TEST_DATABASE_URL``) leaves out the tests that need a PostgreSQL server."""
+    if os.environ.get("TRACKER_TEST_DATABASE_URL"):
+        return
+    needs_server = [item for item in items if item.get_closest_marker("replica")]
+    if needs_server:
+        config.hook.pytest_deselected(items=needs_server)
+        items[:] = [item for item in items if not item.get_closest_marker("replica")]
+
+
 def _backends() -> list[str]:
     return ["sqlite"] + (["postgresql"] if os.environ.get("TRACKER_TEST_DATABASE_URL") else [])
 

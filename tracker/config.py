@@ -78,6 +78,8 @@ def from_environment() -> dict:
     return {
         "TRACKER_ENV": env,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("TRACKER_DATABASE_URL", default_db),
+        # A PostgreSQL streaming replica for the public reads (see tracker/services/replica.py).
+        "TRACKER_DATABASE_REPLICA_URL": os.environ.get("TRACKER_DATABASE_REPLICA_URL", "").strip() or None,
         "SECRET_KEY": _kept_key("TRACKER_SECRET_KEY", "secret_key", env),
         # Old signing keys whose tokens are still accepted (comma-separated), during a rotation.
         "TRACKER_OLD_SECRET_KEYS": os.environ.get("TRACKER_OLD_SECRET_KEYS", ""),
@@ -133,6 +135,12 @@ def finish(config: dict) -> dict:
     config["JWT_DECODE_ALGORITHMS"] = ["HS256"]
     config["JWT_ENCODE_ISSUER"] = config["JWT_DECODE_ISSUER"] = config["TRACKER_JWT_ISSUER"]
     config["JWT_ENCODE_AUDIENCE"] = config["JWT_DECODE_AUDIENCE"] = config["TRACKER_JWT_AUDIENCE"]
+    if config.get("TRACKER_DATABASE_REPLICA_URL"):
+        # A short connect timeout: a replica that is down costs a public read two
+        # seconds at most before it falls back to the primary.
+        url = config["TRACKER_DATABASE_REPLICA_URL"]
+        options = {"connect_args": {"connect_timeout": 2}} if url.startswith("postgresql") else {}
+        config.setdefault("SQLALCHEMY_BINDS", {}).setdefault("replica", {"url": url, **options})
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TRACKER_ACCESS_TOKEN_MINUTES"])
     config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=config["TRACKER_REFRESH_TOKEN_DAYS"])
     config["OFFICE_HOURS"] = OfficeHours.parse(

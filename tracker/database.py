@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from typing import Sequence
 
 from flask import has_request_context, request
+from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +72,25 @@ def configure_engine(engine: Engine) -> None:
     """Apply the per-dialect settings to a freshly created engine."""
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
+
+
+#: The engine that the session's reads go to in this context, when not the primary's
+#: (set by ``tracker.services.replica.public_read`` around the public read paths only).
+READS_FROM: ContextVar[Engine | None] = ContextVar("tracker_reads_from", default=None)
+
+
+class RoutingSession(Session):
+    """``db.session``, whose reads inside ``READS_FROM`` go to that engine (a read replica).
+
+    A flush always goes to the primary: the public read paths never write, and a
+    replica would refuse it anyway.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        engine = READS_FROM.get()
+        if engine is not None and bind is None and not self._flushing:
+            return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
 def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:

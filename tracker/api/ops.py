@@ -6,6 +6,7 @@ from flask import Blueprint, Response, send_from_directory, url_for
 from sqlalchemy import text
 
 from tracker.extensions import db
+from tracker.services import replica
 
 bp = Blueprint("ops", __name__)
 
@@ -37,13 +38,20 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The database answers; 503 otherwise, so a load balancer stops sending traffic."""
+    """The database answers; 503 otherwise, so a load balancer stops sending traffic.
+
+    ``replica`` tells whether the read replica answers (``ok``, ``down`` or ``not
+    configured``); a replica that is down leaves the server ready, since the public
+    reads then fall back to the primary.
+    """
+    replica_state = replica.state()
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as error:  # any driver error means not ready
         db.session.rollback()
-        return {"status": "unavailable", "detail": type(error).__name__}, 503
-    return {"status": "ok"}
+        return {"status": "unavailable", "database": "down", "replica": replica_state,
+                "detail": type(error).__name__}, 503
+    return {"status": "ok", "database": "ok", "replica": replica_state}
 
 
 @bp.get("/docs")

@@ -25,10 +25,10 @@ from tracker.domain.deadlines import Deadlines, TimeLimit
 from tracker.domain.people import id_matches, mask_name, phone_matches
 from tracker.domain.statuses import DEFAULT_LANGUAGE, LANGUAGES, STATUS_CODES, Status, status_label
 from tracker.domain.workflow import REGISTER, Action, action_label
-from tracker.extensions import db
 from tracker.models import Agency, Dossier, Procedure, Step
 from tracker.models.types import as_utc, utcnow
 from tracker.services.calendar import deadlines
+from tracker.services.replica import public_read, read_engine
 
 MAX_CODE_LENGTH = 64  # the column's width: a longer code cannot exist
 
@@ -94,8 +94,9 @@ def _read(code: str):
     Two reads on the pool's raw driver connection, with SQL compiled once: even
     Core's per-statement work was a third of the time of this, the hottest path.
     """
-    dossier_sql, steps_sql = _statements(db.engine.dialect)
-    connection = db.engine.raw_connection()
+    engine = read_engine()  # the replica, when one is configured and up
+    dossier_sql, steps_sql = _statements(engine.dialect)
+    connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
         found = dossier_sql.run(cursor, {"code": code})
@@ -179,8 +180,13 @@ def find_public(code: str, lang: str, verify: str | None = None) -> Lookup | Non
     masked unless ``verify`` is the applicant's ID number or phone. While the
     clock is paused (``paused_since``) the appointment is not known: it moves
     later by the paused time when the applicant answers, so it is left out
-    (None) rather than shown as a date the pause has made meaningless.
+    (None) rather than shown as a date the pause has made meaningless. Read from the
+    replica when one is configured (``tracker.services.replica``).
     """
+    return public_read(_find_public, code, lang, verify)
+
+
+def _find_public(code: str, lang: str, verify: str | None) -> Lookup | None:
     code = normalize_dossier_code(code)
     if not code or len(code) > MAX_CODE_LENGTH:
         return None

@@ -32,7 +32,8 @@ whoever handles it later: received, resolved and pending then always add up.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
@@ -54,6 +55,7 @@ from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCel
 from tracker.models.types import utcnow
 from tracker.services.calendar import deadlines
 from tracker.services.reference import agency_tree
+from tracker.services.replica import public_read
 from tracker.services.errors import Invalid
 
 _fine = StatCell.__table__
@@ -83,8 +85,13 @@ def resolve(args: dict, lang: str = "vi") -> Query:
 
     ``args`` may hold ``period`` or ``from_`` and ``to`` (dates), ``agency``,
     ``procedure``, ``field``, ``channel``, ``group_by`` and ``min_resolved``.
-    Without a period, the report covers the current year.
+    Without a period, the report covers the current year. Read from the replica when
+    one is configured, as is ``report``.
     """
+    return public_read(_resolve, args, lang)
+
+
+def _resolve(args: dict, lang: str) -> Query:
     errors: dict[str, list[str]] = {}
     period = None
     try:
@@ -145,6 +152,8 @@ class _Plan:
     group_of: Callable[[object], object]
     source: str | None = None  # the dossier column behind the key: agency, procedure or channel
     constant: object | None = None  # the only group, when there is just one
+    #: What the SQL depends on besides the dates (table, filters' values, key), to reuse statements.
+    signature: tuple = ()
 
 
 def _identity(key):
@@ -162,30 +171,50 @@ def _plan(query: Query, tree: AgencyTree) -> _Plan:
     by_agency = query.agency is not None or query.group_by == "agency"
     # The narrowest table that has every column the report filters or groups by.
     table = (_fine if by_procedure and by_agency else _by_procedure if by_procedure else _coarse)
-    conditions = []
     scope = tree.subtree(query.agency.id) if query.agency is not None else None
-    if scope is not None and len(scope) < len(tree.by_id):
-        conditions.append(table.c.agency_id.in_(sorted(scope)))
-    if procedure_ids is not None:
-        conditions.append(table.c.procedure_id.in_(sorted(procedure_ids)) if procedure_ids else false())
-    if query.channel is not None:
-        conditions.append(table.c.channel == query.channel)
+    plan = _filtered(table, scope if scope is not None and len(scope) < len(tree.by_id) else None,
+                     procedure_ids, query.channel)
+    plan.source = {"agency": "agency", "procedure": "procedure", "field": "procedure",
+                   "channel": "channel"}.get(query.group_by)
     if query.group_by == "agency":
         groups = tree.group_of(query.agency.id if query.agency else None)
         inside = {a: g for a, g in groups.items() if scope is None or a in scope}
         if len(set(inside.values())) == 1:
             # One group (a city with a single top-level agency, or a leaf): nothing to split in SQL.
-            return _Plan(table, conditions, None, inside.get, "agency", next(iter(inside.values())))
+            plan.group_of, plan.constant = inside.get, next(iter(inside.values()))
+            return plan
         # One row per agency (a few hundred at most), added up into the groups here.
-        return _Plan(table, conditions, table.c.agency_id, inside.get, "agency")
+        return _keyed(plan, "agency_id", inside.get)
     if query.group_by == "procedure":
-        return _Plan(table, conditions, table.c.procedure_id, _identity, "procedure")
+        return _keyed(plan, "procedure_id")
     if query.group_by == "field":
-        fields_of = dict(db.session.execute(select(Procedure.id, Procedure.field)).all())
-        return _Plan(table, conditions, table.c.procedure_id, fields_of.get, "procedure")
+        return _keyed(plan, "procedure_id", dict(db.session.execute(select(Procedure.id, Procedure.field)).all()).get)
     if query.group_by == "channel":
-        return _Plan(table, conditions, table.c.channel, _identity, "channel")
-    return _Plan(table, conditions, None, lambda key: None)
+        return _keyed(plan, "channel")
+    return plan
+
+
+def _filtered(table, scope: set | None, procedure_ids: set | None, channel: str | None) -> _Plan:
+    """The plan's table and filters, not yet grouped (``group_of`` gives every row to None)."""
+    conditions, signature = [], [table.name]
+    if scope is not None:
+        conditions.append(table.c.agency_id.in_(sorted(scope)))
+        signature.append(("agency", tuple(sorted(scope))))
+    if procedure_ids is not None:
+        conditions.append(table.c.procedure_id.in_(sorted(procedure_ids)) if procedure_ids else false())
+        signature.append(("procedure", tuple(sorted(procedure_ids))))
+    if channel is not None:
+        conditions.append(table.c.channel == channel)
+        signature.append(("channel", channel))
+    return _Plan(table, conditions, None, lambda key: None, signature=tuple(signature))
+
+
+def _keyed(plan: _Plan, column: str, group_of: Callable[[object], object] = _identity) -> _Plan:
+    """Group the plan's rows by ``column``, each value to the group ``group_of`` gives it."""
+    plan.group_of = group_of
+    plan.key = plan.table.c[column]
+    plan.signature += (("key", column),)
+    return plan
 
 
 def _in_range(table, first: date, last: date):
@@ -217,6 +246,50 @@ def _part(plan: _Plan, number: int, condition, columns: list):
     return statement.group_by(plan.key) if plan.key is not None else statement
 
 
+def _statement(plan: _Plan, period: Period, judged: date):
+    """The report query of ``_figures``: carried over, flows and overdue, in three grouped parts."""
+    t = plan.table
+    carried_cells, carried_sign = _cumulative(t, period.start - timedelta(days=1))
+    overdue_cells, overdue_sign = _cumulative(t, judged)
+    flows = [*[case((t.c.channel == channel, t.c.received), else_=0) for channel in ("online", "direct", "postal")],
+             t.c.early, t.c.on_time, t.c.late, t.c.withdrawn, t.c.processing_days]
+    return union_all(
+        _part(plan, 0, carried_cells, [(t.c.received - t.c.early - t.c.on_time - t.c.late - t.c.withdrawn)
+                                       * carried_sign]),
+        _part(plan, 1, _in_range(t, period.start, period.end), flows),
+        _part(plan, 2, overdue_cells, [t.c.overdue * overdue_sign, t.c.overdue_nonworking * overdue_sign]))
+
+
+class _StatementCache:
+    """The last statements built, by what they depend on: building one costs more than running it.
+
+    A report by month builds thirteen, the same ones for every request on the same
+    period; a statement holds only its table, filters' values and dates, never a row.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.lock = threading.Lock()
+        self.entries: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key, statement):
+        with self.lock:
+            self.entries[key] = statement
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return statement
+
+
+_statements = _StatementCache(512)
+
+
 def _figures(plan: _Plan, period: Period, today: date, rules: Deadlines,
              judged_now: dict | None) -> dict[object, Counters]:
     """The counters of each group for one period (see the module docstring).
@@ -224,17 +297,11 @@ def _figures(plan: _Plan, period: Period, today: date, rules: Deadlines,
     One query of three grouped parts: the cells before ``from`` (carried over), the
     cells of [from, to] (flows), and the cells up to the judging day (overdue).
     """
-    t = plan.table
     judged = rules_of.judge_day(period.end, today)
-    carried_cells, carried_sign = _cumulative(t, period.start - timedelta(days=1))
-    overdue_cells, overdue_sign = _cumulative(t, judged)
-    flows = [*[case((t.c.channel == channel, t.c.received), else_=0) for channel in ("online", "direct", "postal")],
-             t.c.early, t.c.on_time, t.c.late, t.c.withdrawn, t.c.processing_days]
-    statement = union_all(
-        _part(plan, 0, carried_cells, [(t.c.received - t.c.early - t.c.on_time - t.c.late - t.c.withdrawn)
-                                       * carried_sign]),
-        _part(plan, 1, _in_range(t, period.start, period.end), flows),
-        _part(plan, 2, overdue_cells, [t.c.overdue * overdue_sign, t.c.overdue_nonworking * overdue_sign]))
+    signature = (plan.signature, period.start, period.end, judged)
+    statement = _statements.get(signature)
+    if statement is None:
+        statement = _statements.put(signature, _statement(plan, period, judged))
     off = not rules.calendar.is_working_day(judged)
     result: dict[object, Counters] = defaultdict(Counters)
     for part, key, *values in db.session.execute(statement).all():
@@ -341,7 +408,10 @@ def report(query: Query, now: datetime | None = None) -> dict:
     withdrawn) are left out; with ``min_resolved``, so are groups that resolved fewer
     dossiers (totals always cover every dossier the filters select).
     """
-    now = now or utcnow()
+    return public_read(_report, query, now or utcnow())
+
+
+def _report(query: Query, now: datetime) -> dict:
     rules = deadlines()
     today = rules.local(now).date()
     tree = agency_tree()
