@@ -73,7 +73,8 @@ def register_extensions(app: Flask) -> None:
     """Bind the extensions, the token callbacks and the per-database engine settings."""
     from tracker.api import api
     from tracker.api.glossary import describe_field
-    from tracker.database import MIGRATE_OPTIONS, configure_engine
+    from tracker.database import configure_engine
+    from tracker.models.migrating import MIGRATE_OPTIONS
     from tracker.extensions import db, jwt, limiter, migrate
     from tracker.http import i18n
     from tracker.services.auth import install_token_callbacks

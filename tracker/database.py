@@ -113,19 +113,3 @@ def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows
                 copy.write_row(row)
     except connection.dialect.loaded_dbapi.IntegrityError as error:
         raise IntegrityError(statement, None, error) from error
-
-
-def render_item(type_, obj, autogen_context):
-    """Write the UTC timestamp type as a plain DateTime in migration scripts.
-
-    Migrations must not import application code that may change later; the UTC
-    handling lives in the model layer, the column is an ordinary timestamp.
-    """
-    from tracker.models.types import UTCDateTime
-
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime()"
-    return False
-
-
-MIGRATE_OPTIONS = {"render_as_batch": True, "compare_type": True, "render_item": render_item}

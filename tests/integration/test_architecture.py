@@ -37,6 +37,7 @@ def copy_of_project(tmp_path):
     ("web/stats.py", "from tracker.api import public_stats", "Layers call downwards only"),
     ("domain/codes.py", "from tracker.models import Dossier", "Layers call downwards only"),
     ("models/dossiers.py", "from tracker.services import clock", "Layers call downwards only"),
+    ("database.py", "from tracker.models import Dossier", "Layers call downwards only"),
     ("services/codes.py", "from tracker.http import caching", "Use cases do not speak HTTP"),
     ("services/clock.py", "from tracker.services import dossiers", "No import cycles between sibling modules"),
 ])

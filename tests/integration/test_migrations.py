@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_SETTINGS
 from tracker import create_app
-from tracker.database import MIGRATE_OPTIONS
+from tracker.models.migrating import MIGRATE_OPTIONS
 from tracker.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
