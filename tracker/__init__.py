@@ -87,8 +87,10 @@ def _migrations_dir():
 def register_blueprints(app: Flask) -> None:
     """The API resources (documented by flask-smorest) and the plain pages."""
     from tracker.api import agencies, api, audit, auth, calendar, dossiers, ops, procedures, public_stats, users
+    from tracker.api import evaluations, late_dossiers, service_index
 
-    for module in (auth, agencies, procedures, users, calendar, dossiers, audit, public_stats):
+    for module in (auth, agencies, procedures, users, calendar, dossiers, audit, public_stats, evaluations,
+                   service_index, late_dossiers):
         api.register_blueprint(module.bp)
     app.register_blueprint(ops.bp)
     register_public(app)

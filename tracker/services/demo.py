@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from tracker.domain import progress
 from tracker.domain.codes import dossier_code
 from tracker.domain.deadlines import DAYS, HOURS, Deadlines, TimeLimit
+from tracker.domain.service_levels import FULL, NONE, PARTIAL
 from tracker.domain.statuses import Channel, Status
 from tracker.domain.workflow import Action
 from tracker.extensions import db
@@ -118,7 +119,8 @@ def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
         reference.create_agency(system, {"code": code, "name": name, "parent_code": CITY[0], "level": "commune"})
     for code, name, field_, value, unit, _ in PROCEDURES:
         reference.create_procedure(system, {"code": code, "name": name, "field": field_,
-                                            "time_limit": {"value": value, "unit": unit}})
+                                            "time_limit": {"value": value, "unit": unit},
+                                            "online_level": online_level(code)})
     password = secrets.token_urlsafe(12)
     for username, role, agency in (("clerk.tuphap", "clerk", "000.00.01.H57"),
                                    ("manager.tuphap", "manager", "000.00.01.H57"),
@@ -137,6 +139,24 @@ def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
     return (f"Demo city loaded: {1 + len(DEPARTMENTS) + len(COMMUNES)} agencies, {len(PROCEDURES)} procedures, "
             f"{count} dossiers; demo staff clerk.tuphap, manager.tuphap, clerk.phuxuan, viewer.city "
             f"share the password: {password}")
+
+
+def online_level(code: str) -> str:
+    """A procedure's demo online level: about a quarter fully online, a third partly, the rest not."""
+    draw = random.Random(f"level {code}").random()
+    return FULL if draw < 0.25 else PARTIAL if draw < 0.6 else NONE
+
+
+def _flags(record: dict) -> None:
+    """Believable service flags, drawn from the dossier's code so the rest of the demo stays as it was:
+    about 70% digitised, 40% of payments online, 50% of results electronic."""
+    draw = random.Random(f"flags {record['code']}")
+    record["digitized"] = draw.random() < 0.7
+    for step in record["steps"]:
+        if step["action"] == Action.RECEIVE_PAYMENT:
+            step["online"] = draw.random() < 0.4
+        elif step["action"] == Action.COMPLETE:
+            step["electronic_result"] = draw.random() < 0.5
 
 
 def _name(rng: random.Random) -> str:
@@ -186,6 +206,7 @@ def _dossier(rng: random.Random, rules: Deadlines, now: datetime, numbers: dict[
         body = _body(action, rng, clock, at, rules)
         progress.apply(clock, action, at, rules, body, payment_pauses=payment_pauses)
         record["steps"].append({k: v.isoformat() if isinstance(v, datetime) else v for k, v in body.items()})
+    _flags(record)
     return record
 
 
@@ -204,7 +225,8 @@ def _plan(ending: str, registered: bool) -> list[tuple[str, float]]:
         "withdrawn": [(Action.PROCESS, 0.1), (Action.WITHDRAW, 0.2)],
         "done": [(Action.PROCESS, 0.2), (Action.PROCESS, 0.3), (Action.COMPLETE, 0.3)],
         "returned": [(Action.PROCESS, 0.2), (Action.REQUEST_SUPPLEMENT, 0.1), (Action.RECEIVE_SUPPLEMENT, 0.3),
-                     (Action.PROCESS, 0.2), (Action.COMPLETE, 0.2), (Action.RETURN_RESULT, 0.1)],
+                     (Action.PROCESS, 0.2), (Action.REQUEST_PAYMENT, 0.05), (Action.RECEIVE_PAYMENT, 0.1),
+                     (Action.COMPLETE, 0.2), (Action.RETURN_RESULT, 0.1)],
         "late_returned": [(Action.PROCESS, 0.5), (Action.PROCESS, 0.5), (Action.COMPLETE, 0.4),
                           (Action.RETURN_RESULT, 0.1)],
         "apologized": [(Action.PROCESS, 0.5), (Action.APOLOGIZE, 0.4), (Action.COMPLETE, 0.4)],

@@ -23,6 +23,8 @@ from tracker.domain.codes import (IMPORTED_CODE_MESSAGE, IMPORTED_CODE_RE, norma
 from tracker.domain.deadlines import Deadlines, TimeLimit
 from tracker.domain.people import SECRET_FIELDS
 from tracker.domain.progress import STEP_FIELDS
+from tracker.domain.service_levels import (NONE, ONLINE_CAPABLE, ONLINE_LEVELS, Flags, apply_step_flags,
+                                           step_flag_errors)
 from tracker.domain.statuses import Status
 from tracker.domain.workflow import REGISTER, Action, MissingFields, TransitionRefused
 from tracker.models import Dossier, Step
@@ -32,7 +34,7 @@ from tracker.schemas.errors import flatten_errors
 from tracker.schemas.fields import LocalDateTime, nul_fields, plausible_time
 from tracker.schemas.reference import TimeLimitSchema
 from tracker.services.importing.validation import load_dossier
-from tracker.services.clock import CLOCK_FIELDS, applicant_columns
+from tracker.services.clock import CLOCK_FIELDS, applicant_columns, step_flag_columns
 from tracker.services.errors import ServiceError
 
 # The columns the import writes, in the order of the rows it builds; the id (and the
@@ -56,6 +58,8 @@ class ImportDossierSchema(DossierCreateSchema):
     time_limit = ma.fields.Nested(TimeLimitSchema, metadata={
         "description": "The limit the dossier was accepted with; the procedure's current one by default."})
     steps = ma.fields.List(ma.fields.Nested(ImportStepSchema), load_default=list)
+    online_level = ma.fields.String(validate=ma.validate.OneOf(ONLINE_LEVELS), metadata={
+        "description": "The procedure's online level when the dossier came in; its current one by default."})
 
 
 dossier_loader = ImportDossierSchema()
@@ -132,6 +136,8 @@ class ImportContext:
     payment_pauses: bool
     layout: RowFormat
     now: datetime = field(default_factory=utcnow)
+    #: Procedure code -> online level (``tracker.domain.service_levels``).
+    online_levels: dict[str, str] = field(default_factory=dict)
 
 
 class PreparedDossier(NamedTuple):
@@ -200,8 +206,9 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
     procedure_id, value, unit = procedure
     if data.get("time_limit"):
         value, unit = data["time_limit"]["value"], data["time_limit"]["unit"]
-    clock_row, steps, deltas = _replay(data, TimeLimit(value, unit), ctx, agency_id)
-    clock_row.update(code=code, agency_id=agency_id, procedure_id=procedure_id, channel=data["channel"],
+    online_level = data.get("online_level") or ctx.online_levels.get(data["procedure_code"], NONE)
+    clock_row, steps, deltas = _replay(data, TimeLimit(value, unit), ctx, agency_id, online_level)
+    clock_row.update(code=code, online_level=online_level, agency_id=agency_id, procedure_id=procedure_id, channel=data["channel"],
                      note=data.get("note"), limit_value=value, limit_unit=unit, version=len(steps),
                      created_at=ctx.now, updated_at=ctx.now,
                      **(APPLICANT_NONE | applicant_columns(data["applicant"])))
@@ -243,8 +250,8 @@ def _check_lengths(values: list, limits: tuple[tuple[int, str, int], ...], prefi
                             "once normalised (Unicode NFC).")
 
 
-def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
-            agency_id: int) -> tuple[dict, list[dict], list[dict[date, list[int]]]]:
+def _replay(data: dict, limit: TimeLimit, ctx: ImportContext, agency_id: int,
+            online_level: str) -> tuple[dict, list[dict], list[dict[date, list[int]]]]:
     """Validate a dossier's history through the state machine.
 
     Gives its clock columns, its step rows and the counter deltas of each step (as the
@@ -267,7 +274,10 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
     handling = agency_id
     steps = [{"seq": 1, "action": Action.ACCEPT.value if status == Status.ACCEPTED else REGISTER,
               "status_before": None, "status_after": clock.status, "at": first_at, "agency_id": agency_id,
-              "note": data.get("note"), "recorded_at": ctx.now}]
+              "note": data.get("note"), "recorded_at": ctx.now,
+              "digitized": data.get("digitized") if status == Status.ACCEPTED else None}]
+    flags = Flags(online_capable=online_level in ONLINE_CAPABLE, digitized=bool(data.get("digitized")),
+                  paid=bool(data.get("paid_online")), paid_online=bool(data.get("paid_online")))
     previous = first_at
     for number, step in enumerate(data["steps"], start=1):
         at = step["at"]
@@ -280,6 +290,9 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
             to_agency_id = ctx.agencies.get(step["to_agency_code"])
             if to_agency_id is None:
                 raise LineError(f"steps[{number}].to_agency_code: no agency has the code {step['to_agency_code']}.")
+        wrong_flags = step_flag_errors(step["action"], step)
+        if wrong_flags:
+            raise LineError(f"steps[{number}]: {describe(wrong_flags)}")
         before = clock.snapshot()
         try:
             progress.apply(clock, step["action"], at, rules, step, payment_pauses=ctx.payment_pauses)
@@ -294,11 +307,16 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
             deltas.append(rules_of.step_deltas(before, clock, at, rules))
         steps.append({"seq": number + 1, "action": step["action"], "status_before": before.status,
                       "status_after": clock.status, "at": at, "agency_id": handling, "to_agency_id": to_agency_id,
-                      "recorded_at": ctx.now, **{k: step.get(k) for k in STEP_FIELDS}})
+                      "recorded_at": ctx.now, **{k: step.get(k) for k in STEP_FIELDS},
+                      **step_flag_columns(step)})
+        flags = apply_step_flags(flags, step["action"], step)
         handling = to_agency_id or handling
         previous = at
     if first_at > ctx.now + progress.CLOCK_SKEW:
         raise LineError("The dossier's first time is in the future.")
+    if clock.accepted_at is not None:
+        deltas.append(rules_of.history_flag_deltas(clock, flags, rules))
     row = {name: getattr(clock, name) for name in CLOCK_FIELDS}
-    row.update(handling_agency_id=handling, submitted_at=data.get("submitted_at") or first_at)
+    row.update(handling_agency_id=handling, submitted_at=data.get("submitted_at") or first_at,
+               digitized=flags.digitized, paid_online=flags.paid_online, electronic_result=flags.electronic_result)
     return row, steps, [d for d in deltas if d]
