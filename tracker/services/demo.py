@@ -20,13 +20,13 @@ from sqlalchemy import func, select
 from tracker.domain import progress
 from tracker.domain.codes import dossier_code
 from tracker.domain.deadlines import DAYS, HOURS, Deadlines, TimeLimit
-from tracker.domain.service_levels import FULL, NONE, PARTIAL
+from tracker.domain.service_levels import EVALUABLE, FULL, LEVELS, NONE, PARTIAL
 from tracker.domain.statuses import Channel, Status
 from tracker.domain.workflow import Action
 from tracker.extensions import db
-from tracker.models import Agency
+from tracker.models import Agency, Dossier
 from tracker.models.types import utcnow
-from tracker.services import reference, users
+from tracker.services import evaluations, reference, users
 from tracker.services.audit import Actor
 from tracker.services.calendar import deadlines
 from tracker.services.importing.importer import import_lines
@@ -136,6 +136,8 @@ def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
     if report.errors:  # a bug in this generator, never the operator's doing
         number, reason = report.errors[0]
         raise RuntimeError(f"The demo dossier {records[number - 1]['code']} is inconsistent: {reason}")
+    _evaluate_some()
+    db.session.commit()
     return (f"Demo city loaded: {1 + len(DEPARTMENTS) + len(COMMUNES)} agencies, {len(PROCEDURES)} procedures, "
             f"{count} dossiers; demo staff clerk.tuphap, manager.tuphap, clerk.phuxuan, viewer.city "
             f"share the password: {password}")
@@ -157,6 +159,21 @@ def _flags(record: dict) -> None:
             step["online"] = draw.random() < 0.4
         elif step["action"] == Action.COMPLETE:
             step["electronic_result"] = draw.random() < 0.5
+
+
+def _evaluate_some() -> None:
+    """About 40% of the finished dossiers evaluated by their applicant, mostly satisfied."""
+    known = {c.key for c in evaluations.criteria(active_only=True)}  # the migration's, unless an admin changed them
+    finished = db.session.scalars(select(Dossier).where(Dossier.status.in_([str(s) for s in EVALUABLE]))
+                                  .order_by(Dossier.code)).all()
+    for dossier in finished:
+        draw = random.Random(f"evaluation {dossier.code}")
+        if draw.random() < 0.4:
+            overall = draw.choices(LEVELS, weights=[45, 45, 10])[0]
+            criteria = {key: level for key, level in (("timeliness", overall), ("staff_attitude", draw.choice(LEVELS[:2])))
+                        if key in known}
+            evaluations.evaluate(dossier, {"verify": dossier.applicant_phone, "overall": overall,
+                                           "criteria": criteria, "client_ip": "seed-demo"})
 
 
 def _name(rng: random.Random) -> str:
