@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
+from tracker.domain.statistics import COLUMNS
 from tracker.extensions import db
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -85,8 +86,7 @@ def stat_rows(app) -> dict[str, set]:
     with app.app_context():
         agencies = dict(db.session.execute(select(Agency.id, Agency.code)).all())
         procedures = dict(db.session.execute(select(Procedure.id, Procedure.code)).all())
-        counters = ("received", "early", "on_time", "late", "withdrawn", "processing_days", "overdue",
-                    "overdue_nonworking")
+        counters = COLUMNS
         fine = {(c.grain, c.start, agencies[c.agency_id], procedures[c.procedure_id], c.channel,
                  *[getattr(c, n) for n in counters]) for c in db.session.scalars(select(StatCell))}
         coarse = {(c.grain, c.start, agencies[c.agency_id], c.channel, *[getattr(c, n) for n in counters])
@@ -276,6 +276,8 @@ def test_export_then_import_into_an_empty_database_gives_the_same_dossiers(app, 
     assert first[codes["short_limit"]]["time_limit"] == {"value": 2, "unit": "working_days"}
     assert first[codes["withdrawn"]]["withdrawn_at"] == "2025-06-10T10:00:00+07:00"
     assert {d["timeliness"] for d in first.values()} == {"early", "on_time", "late", None}
+    evaluation = {"verify": "046195001122", "overall": "dissatisfied", "comment": "Góp ý cho cơ quan"}
+    assert client.post(f"/api/v1/public/dossiers/{codes['early']}/evaluation", json=evaluation).status_code == 201
     flags = {name: [n for n, code in codes.items() if first[code][name]]
              for name in ("digitized", "paid_online", "electronic_result")}
     assert flags == {"digitized": ["supplement", "registered_accepted"], "paid_online": ["supplement", "payment"],
@@ -315,6 +317,11 @@ def test_export_then_import_into_an_empty_database_gives_the_same_dossiers(app, 
 
     # The same statistics, read from the counters and through the public API.
     assert stat_rows(second_app) == stat_rows(app)
+    evaluated = [json.loads(line)["evaluation"] for line in exported.decode("utf-8").splitlines()
+                 if json.loads(line).get("evaluation")]
+    assert [(e["overall"], e["comment"]) for e in evaluated] == [("dissatisfied", "Góp ý cho cơ quan")]
+    assert client2.get(f"/api/v1/dossiers/{codes['early']}/evaluation", headers=admin_headers(client2)
+                       ).get_json()["overall"] == "dissatisfied"
     years = sorted({int(d["accepted_at"][:4]) for d in first.values() if d["accepted_at"]})
     assert years[0] == 2023 and 2025 in years
     stats = public_stats(client, years)

@@ -18,7 +18,7 @@ from tracker.domain.progress import STEP_FIELDS
 from tracker.domain.service_levels import STEP_FLAGS
 from tracker.domain.workflow import Action
 from tracker.extensions import db
-from tracker.models import Agency, CalendarOverride, Dossier, Procedure
+from tracker.models import Agency, CalendarOverride, Dossier, Evaluation, Procedure
 
 BATCH = 2000  # dossiers read per query
 
@@ -47,8 +47,10 @@ def export_records(rules_tz) -> Iterator[dict]:
         chunk = db.session.scalars(select(Dossier).where(Dossier.id > last_id).order_by(Dossier.id).limit(BATCH)).all()
         if not chunk:
             return
+        evaluations = {e.dossier_id: e for e in db.session.scalars(
+            select(Evaluation).where(Evaluation.dossier_id.in_([d.id for d in chunk])))}
         for dossier in chunk:
-            yield _dossier_record(dossier, codes, procedures, rules_tz)
+            yield _dossier_record(dossier, codes, procedures, rules_tz, evaluations)
         last_id = chunk[-1].id
         db.session.expunge_all()
 
@@ -57,7 +59,7 @@ def _local(value: datetime | None, tz) -> str | None:
     return value.astimezone(tz).isoformat() if value is not None else None
 
 
-def _dossier_record(dossier: Dossier, codes: dict, procedures: dict, tz) -> dict:
+def _dossier_record(dossier: Dossier, codes: dict, procedures: dict, tz, evaluations: dict) -> dict:
     first, rest = dossier.steps[0], dossier.steps[1:]
     accepted = first.action == Action.ACCEPT
     applicant = {k: getattr(dossier, f"applicant_{k}") for k in APPLICANT_FIELDS}
@@ -87,7 +89,15 @@ def _dossier_record(dossier: Dossier, codes: dict, procedures: dict, tz) -> dict
         # The flags as they stand: set again at intake, they count as they did (docs/rules.md#rates).
         "digitized": dossier.digitized, "paid_online": dossier.paid_online,
         "steps": steps,
+        "evaluation": _evaluation(evaluations.get(dossier.id), tz),
     }
+
+
+def _evaluation(evaluation: Evaluation | None, tz) -> dict | None:
+    if evaluation is None:
+        return None
+    return {"overall": evaluation.overall, "criteria": evaluation.criteria or {}, "comment": evaluation.comment,
+            "first_given_at": _local(evaluation.first_given_at, tz), "given_at": _local(evaluation.given_at, tz)}
 
 
 def dumps(record: dict) -> bytes:

@@ -23,8 +23,8 @@ from tracker.domain.codes import (IMPORTED_CODE_MESSAGE, IMPORTED_CODE_RE, norma
 from tracker.domain.deadlines import Deadlines, TimeLimit
 from tracker.domain.people import SECRET_FIELDS
 from tracker.domain.progress import STEP_FIELDS
-from tracker.domain.service_levels import (NONE, ONLINE_CAPABLE, ONLINE_LEVELS, Flags, apply_step_flags,
-                                           step_flag_errors)
+from tracker.domain.service_levels import (EVALUABLE, LEVELS, NONE, ONLINE_CAPABLE, ONLINE_LEVELS, Flags,
+                                           apply_step_flags, step_flag_errors)
 from tracker.domain.statuses import Status
 from tracker.domain.workflow import REGISTER, Action, MissingFields, TransitionRefused
 from tracker.models import Dossier, Step
@@ -49,6 +49,17 @@ class ImportStepSchema(StepCreateSchema):
     at = LocalDateTime(required=True, validate=plausible_time)
 
 
+class ImportEvaluationSchema(ma.Schema):
+    """The applicant's evaluation of an exported dossier, as it was given."""
+
+    overall = ma.fields.String(required=True, validate=ma.validate.OneOf(LEVELS))
+    criteria = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(max=32)),
+                              values=ma.fields.String(validate=ma.validate.OneOf(LEVELS)), load_default=dict)
+    comment = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+    first_given_at = LocalDateTime(required=True, validate=plausible_time)
+    given_at = LocalDateTime(required=True, validate=plausible_time)
+
+
 class ImportDossierSchema(DossierCreateSchema):
     type = ma.fields.String()
     code = ma.fields.String(required=True, validate=ma.validate.Regexp(
@@ -58,6 +69,7 @@ class ImportDossierSchema(DossierCreateSchema):
     time_limit = ma.fields.Nested(TimeLimitSchema, metadata={
         "description": "The limit the dossier was accepted with; the procedure's current one by default."})
     steps = ma.fields.List(ma.fields.Nested(ImportStepSchema), load_default=list)
+    evaluation = ma.fields.Nested(ImportEvaluationSchema, allow_none=True)
     online_level = ma.fields.String(validate=ma.validate.OneOf(ONLINE_LEVELS), metadata={
         "description": "The procedure's online level when the dossier came in; its current one by default."})
 
@@ -152,6 +164,8 @@ class PreparedDossier(NamedTuple):
     # (agency id, procedure id, channel) and what its steps add to the counters of each day.
     cell: tuple[int, int, str]
     deltas: dict[date, list[int]]
+    # The evaluation's row (``EVALUATION_COLUMNS``), if the dossier was evaluated.
+    evaluation: tuple | None = None
 
 
 @dataclass
@@ -208,6 +222,7 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
         value, unit = data["time_limit"]["value"], data["time_limit"]["unit"]
     online_level = data.get("online_level") or ctx.online_levels.get(data["procedure_code"], NONE)
     clock_row, steps, deltas = _replay(data, TimeLimit(value, unit), ctx, agency_id, online_level)
+    evaluation = _evaluation(data.get("evaluation"), clock_row, ctx, deltas)
     clock_row.update(code=code, online_level=online_level, agency_id=agency_id, procedure_id=procedure_id, channel=data["channel"],
                      note=data.get("note"), limit_value=value, limit_unit=unit, version=len(steps),
                      created_at=ctx.now, updated_at=ctx.now,
@@ -229,7 +244,27 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
         counter = (ctx.agencies[parsed[0]], parsed[1], parsed[2])
     return PreparedDossier(number=number, code=code, row=layout.convert(row, layout.dossier_times, memo),
                            steps=step_rows, counter=counter, cell=(agency_id, procedure_id, data["channel"]),
-                           deltas=_by_day(deltas, memo))
+                           deltas=_by_day(deltas, memo),
+                           evaluation=layout.convert(evaluation, EVALUATION_TIMES, memo) if evaluation else None)
+
+
+#: The evaluation columns the import writes (after the dossier's id), and where its times are.
+EVALUATION_COLUMNS = ("overall", "criteria", "comment", "first_given_at", "given_at")
+EVALUATION_TIMES = (3, 4)
+
+
+def _evaluation(given: dict | None, row: dict, ctx: ImportContext, deltas: list) -> list | None:
+    """The evaluation's row, counted on the resolution day as the live path counts it."""
+    if not given:
+        return None
+    if row["status"] not in EVALUABLE:
+        raise LineError(f"evaluation: a dossier in status {row['status']} cannot have been evaluated.")
+    if given["given_at"] < given["first_given_at"]:
+        raise LineError("evaluation.given_at: must not be before first_given_at.")
+    if row["accepted_at"] is not None:
+        deltas.append(rules_of.evaluation_deltas(row["finished_at"], None, given["overall"], ctx.rules))
+    return [given["overall"], orjson.dumps(given.get("criteria") or {}).decode(), given.get("comment"),
+            given["first_given_at"], given["given_at"]]
 
 
 def _by_day(deltas: list[dict[date, list[int]]], memo: dict) -> dict[date, list[int]]:

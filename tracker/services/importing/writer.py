@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tracker.database import bulk_insert
 from tracker.models.types import naive_utc
 from tracker.services.codes import reserve_numbers
-from tracker.services.importing.records import DOSSIER_COLUMNS, STEP_COLUMNS, PreparedDossier
+from tracker.services.importing.records import DOSSIER_COLUMNS, EVALUATION_COLUMNS, STEP_COLUMNS, PreparedDossier
 
 _LOOKUP = 500  # codes per existence query
 SQLITE_CACHE_KB = 512 * 1024
@@ -82,6 +82,8 @@ class DossierWriter:
         bulk_insert(connection, "dossiers", ("id", *DOSSIER_COLUMNS), [(i, *d.row) for i, d in zip(ids, dossiers)])
         bulk_insert(connection, "steps", ("dossier_id", *STEP_COLUMNS),
                     [(i, *step) for i, d in zip(ids, dossiers) for step in d.steps])
+        bulk_insert(connection, "evaluations", ("dossier_id", *EVALUATION_COLUMNS),
+                    [(i, *d.evaluation) for i, d in zip(ids, dossiers) if d.evaluation is not None])
         highest: dict[tuple[int, date], int] = {}
         for dossier in dossiers:
             if dossier.counter is not None:
