@@ -115,6 +115,12 @@ def register_public(app: Flask) -> None:
          expose_headers=["ETag", "Retry-After"], max_age=600)
     app.after_request(conditional_caching)
     app.register_blueprint(stats_pages.bp)  # the public dashboard and the portal's widget
+    from tracker.web import service_index as index_pages
+
+    app.register_blueprint(index_pages.bp)  # the service index and the late dossiers
+    from tracker.web import evaluation as evaluation_page
+
+    app.register_blueprint(evaluation_page.bp)  # the applicant's evaluation form
 
 
 def register_errorhandlers(app: Flask) -> None:
