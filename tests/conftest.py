@@ -194,13 +194,14 @@ class Factory:
         return code
 
     def procedure(self, code: str = "1.000001", value: int = 3, unit: str = "working_days",
-                  field: str = "Hộ tịch", name: str | None = None):
+                  field: str = "Hộ tịch", name: str | None = None, online_level: str = "none"):
         from tracker.services import reference
         from tracker.services.audit import SYSTEM
 
         with self.app.app_context():
             reference.create_procedure(SYSTEM, {"code": code, "name": name or f"Thủ tục {code}", "field": field,
-                                                "time_limit": {"value": value, "unit": unit}})
+                                                "time_limit": {"value": value, "unit": unit},
+                                                "online_level": online_level})
             db.session.commit()
         return code
 

@@ -21,7 +21,8 @@ from tracker.domain import progress
 from tracker.domain.deadlines import TimeLimit
 from tracker.domain.statuses import CHANNEL_CODES, Channel, Status, channel_label
 from tracker.extensions import db
-from tracker.models import Agency, Dossier, Procedure, Step
+from tracker.domain.service_levels import ONLINE_LEVELS, online_level_label
+from tracker.models import Agency, Dossier, Evaluation, Procedure, Step
 from tracker.services.calendar import deadlines
 
 
@@ -35,6 +36,15 @@ class Replayed:
     field: str
     channel: str
     states: list[tuple[datetime, progress.DossierClock]] = field(default_factory=list)
+    # The service levels (see ``_add_service``).
+    online_level: str = "none"
+    procedure_level: str = "none"
+    digitized: bool = False
+    paid: bool = False
+    paid_online: bool = False
+    completed: bool = False
+    electronic_result: bool = False
+    evaluation: str | None = None
 
     @property
     def final(self) -> progress.DossierClock | None:
@@ -68,13 +78,70 @@ def load() -> tuple[list[Replayed], dict[int, Agency]]:
                       if getattr(step, k) is not None}
             progress.apply(clock, step.action, step.at, rules, fields, payment_pauses=payment_pauses)
             replayed.states.append((step.at, copy.deepcopy(clock)))
+        _add_service(replayed, dossier, procedure)
         result.append(replayed)
     return result, agencies
 
 
+def _add_service(replayed: Replayed, dossier: Dossier, procedure: Procedure) -> None:
+    """The service-level facts of one dossier, read from its own columns, its steps and its evaluation."""
+    steps = db.session.scalars(select(Step).where(Step.dossier_id == dossier.id).order_by(Step.seq)).all()
+    replayed.online_level, replayed.procedure_level = dossier.online_level, procedure.online_level
+    replayed.digitized = dossier.digitized or any(s.action == "accept" and s.digitized for s in steps)
+    replayed.paid_online = any(s.action == "receive_payment" and s.online for s in steps) or dossier.paid_online
+    replayed.paid = replayed.paid_online or any(s.action == "receive_payment" for s in steps)
+    completes = [s for s in steps if s.action == "complete"]
+    replayed.completed = bool(completes) and replayed.final.finished_at is not None
+    replayed.electronic_result = replayed.completed and bool(completes[0].electronic_result)
+    evaluation = db.session.scalar(select(Evaluation).where(Evaluation.dossier_id == dossier.id))
+    replayed.evaluation = evaluation.overall if evaluation is not None else None
+
+
+SERVICE_KEYS = ("capable", "capable_online", "digitized", "paid", "paid_online", "completed", "electronic",
+                "very_satisfied", "satisfied", "dissatisfied")
+
+
+def _count_service(dossier: Replayed, start: date, end: date, c: dict) -> None:
+    """Add one accepted dossier to the service-level counts of [start, end] (docs/rules.md#rates)."""
+    rules = deadlines()
+    final = dossier.final
+    if start <= rules.local(final.accepted_at).date() <= end:
+        capable = dossier.online_level in ("full", "partial")
+        c["capable"] += capable
+        c["capable_online"] += capable and dossier.channel == "online"
+        c["digitized"] += dossier.digitized
+        c["paid"] += dossier.paid
+        c["paid_online"] += dossier.paid_online
+    if final.finished_at is not None and start <= rules.local(final.finished_at).date() <= end:
+        c["completed"] += dossier.completed
+        c["electronic"] += dossier.electronic_result
+        if dossier.evaluation:
+            c[dossier.evaluation] += 1
+
+
+def _service_counters(c: dict) -> dict:
+    resolved = c["early"] + c["on_time"] + c["late"]
+    received = c["online"] + c["direct"] + c["postal"]
+    evaluated = c["very_satisfied"] + c["satisfied"] + c["dissatisfied"]
+
+    def share(numerator, denominator):
+        return round(numerator / denominator, 4) if denominator else None
+
+    return {
+        "evaluations": {"total": evaluated, "very_satisfied": c["very_satisfied"], "satisfied": c["satisfied"],
+                        "dissatisfied": c["dissatisfied"]},
+        "online_rate": share(c["capable_online"], c["capable"]),
+        "online_payment_rate": share(c["paid_online"], c["paid"]),
+        "digitized_rate": share(c["digitized"], received),
+        "electronic_result_rate": share(c["electronic"], c["completed"]),
+        "satisfaction_rate": share(resolved - c["dissatisfied"], resolved),
+        "evaluation_rate": share(evaluated, resolved),
+    }
+
+
 def _empty() -> dict:
     return {"carried_over": 0, "online": 0, "direct": 0, "postal": 0, "early": 0, "on_time": 0, "late": 0,
-            "pending": 0, "overdue": 0, "withdrawn": 0, "days": 0}
+            "pending": 0, "overdue": 0, "withdrawn": 0, "days": 0, **dict.fromkeys(SERVICE_KEYS, 0)}
 
 
 def _counters(c: dict) -> dict:
@@ -91,6 +158,7 @@ def _counters(c: dict) -> dict:
         "on_time_rate": round(good / resolved, 4) if resolved else None,
         "progress_rate": round((good + within) / (resolved + c["pending"]), 4) if resolved + c["pending"] else None,
         "avg_processing_working_days": round(c["days"] / resolved, 2) if resolved else None,
+        **_service_counters(c),
     }
 
 
@@ -140,6 +208,7 @@ def _count(dossier: Replayed, start: date, end: date, now: datetime, c: dict) ->
         c["days"] += _processing_days(final)
     if withdrawn and start <= withdrawn <= end:
         c["withdrawn"] += 1
+    _count_service(dossier, start, end, c)
     if accepted <= end and not (finished and finished <= end) and not (withdrawn and withdrawn <= end):
         c["pending"] += 1
         tz = rules.hours.tz
@@ -210,6 +279,9 @@ def report(dossiers: list[Replayed], agencies: dict[int, Agency], start: date, e
                 key, name, sort_key = d.procedure_code, d.procedure_name, d.procedure_code
             elif group_by == "field":
                 key, name, sort_key = d.field, d.field, d.field
+            elif group_by == "online_level":
+                key, name = d.procedure_level, online_level_label(d.procedure_level, lang)
+                sort_key = ONLINE_LEVELS.index(d.procedure_level)
             else:
                 key, name = d.channel, channel_label(d.channel, lang)
                 sort_key = CHANNEL_CODES[Channel(d.channel)]

@@ -102,8 +102,10 @@ def _migrations_dir():
 def register_blueprints(app: Flask) -> None:
     """The API resources (documented by flask-smorest) and the plain pages."""
     from tracker.api import agencies, api, audit, auth, calendar, dossiers, ops, procedures, public_stats, users
+    from tracker.api import evaluations, late_dossiers, service_index
 
-    for module in (auth, agencies, procedures, users, calendar, dossiers, audit, public_stats):
+    for module in (auth, agencies, procedures, users, calendar, dossiers, audit, public_stats, evaluations,
+                   service_index, late_dossiers):
         api.register_blueprint(module.bp)
     app.register_blueprint(ops.bp)
     register_public(app)
@@ -131,6 +133,12 @@ def register_public(app: Flask) -> None:
     app.after_request(conditional_caching)
     app.after_request(common_headers)  # nosniff, no-store for staff, Vary: Origin
     app.register_blueprint(stats_pages.bp)  # the public dashboard and the portal's widget
+    from tracker.web import service_index as index_pages
+
+    app.register_blueprint(index_pages.bp)  # the service index and the late dossiers
+    from tracker.web import evaluation as evaluation_page
+
+    app.register_blueprint(evaluation_page.bp)  # the applicant's evaluation form
 
 
 def register_errorhandlers(app: Flask) -> None:

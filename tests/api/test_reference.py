@@ -149,7 +149,7 @@ def test_procedure_shape(client, procedures):
     response = client.get("/api/v1/procedures/1.001193")
     assert response.status_code == 200
     assert response.get_json() == {"code": "1.001193", "name": "Đăng ký khai sinh", "field": "Hộ tịch",
-                                   "time_limit": {"value": 5, "unit": "working_days"}}
+                                   "time_limit": {"value": 5, "unit": "working_days"}, "online_level": "none"}
     assert client.get("/api/v1/procedures/1.000002").get_json()["time_limit"] == {"value": 4,
                                                                                    "unit": "working_hours"}
     assert_problem(client.get("/api/v1/procedures/9.999999"), 404)
@@ -190,7 +190,7 @@ def test_create_and_patch_procedure(client, admin):
             "time_limit": {"value": 8, "unit": "working_hours"}}
     response = client.post("/api/v1/procedures", json=body, headers=admin)
     assert response.status_code == 201, response.get_data(as_text=True)
-    assert response.get_json() == body
+    assert response.get_json() == {**body, "online_level": "none"}
     assert_problem(client.post("/api/v1/procedures", json=body, headers=admin), 409)
     # The new one is searchable without diacritics.
     found = client.get("/api/v1/procedures", query_string={"q": "trich luc"}).get_json()["items"]
@@ -224,7 +224,7 @@ def test_invalid_time_limit_on_patch_is_422_and_changes_nothing(client, admin, t
     assert fields <= set(body["errors"]), body
     assert client.get("/api/v1/procedures/1.000001").get_json() == {
         "code": "1.000001", "name": "Thủ tục 1.000001", "field": "Hộ tịch",
-        "time_limit": {"value": 3, "unit": "working_days"}}
+        "time_limit": {"value": 3, "unit": "working_days"}, "online_level": "none"}
 
 
 # -- calendar: days ---------------------------------------------------------------------------

@@ -109,6 +109,10 @@ FEBRUARY = {
     "on_time_rate": 0.6667,
     "progress_rate": 0.6,            # (1 + 1 + 1) / (3 + 2)
     "avg_processing_working_days": 2.67,  # (3 + 1 + 4) / 3
+    # No procedure is offered online and nothing was paid, digitised or evaluated; A, B, C were completed.
+    "evaluations": {"total": 0, "very_satisfied": 0, "satisfied": 0, "dissatisfied": 0},
+    "online_rate": None, "online_payment_rate": None, "digitized_rate": 0.0, "electronic_result_rate": 0.0,
+    "satisfaction_rate": 1.0, "evaluation_rate": 0.0,
 }
 
 

@@ -21,7 +21,8 @@ FIRST = date(2024, 12, 20)
 cells = st.dictionaries(
     st.tuples(st.sampled_from([1, 2]), st.sampled_from([1, 2]), st.sampled_from(["online", "direct"]),
               st.integers(0, 45).map(lambda n: FIRST + timedelta(days=n))),
-    st.one_of(st.sampled_from([[1, 0, 0, 0, 0, 2, 1, 0], [-1, 0, 0, 0, 0, -2, -1, 0], [0] * len(COLUMNS)]),
+    st.one_of(st.sampled_from([[1, 0, 0, 0, 0, 2, 1, 0] + [0] * (len(COLUMNS) - 8),
+                               [-1, 0, 0, 0, 0, -2, -1, 0] + [0] * (len(COLUMNS) - 8), [0] * len(COLUMNS)]),
               st.lists(st.integers(-2, 2), min_size=len(COLUMNS), max_size=len(COLUMNS))),
     max_size=30)
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
+from tracker.domain.statistics import COLUMNS
 from tracker.extensions import db
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -85,8 +86,7 @@ def stat_rows(app) -> dict[str, set]:
     with app.app_context():
         agencies = dict(db.session.execute(select(Agency.id, Agency.code)).all())
         procedures = dict(db.session.execute(select(Procedure.id, Procedure.code)).all())
-        counters = ("received", "early", "on_time", "late", "withdrawn", "processing_days", "overdue",
-                    "overdue_nonworking")
+        counters = COLUMNS
         fine = {(c.grain, c.start, agencies[c.agency_id], procedures[c.procedure_id], c.channel,
                  *[getattr(c, n) for n in counters]) for c in db.session.scalars(select(StatCell))}
         coarse = {(c.grain, c.start, agencies[c.agency_id], c.channel, *[getattr(c, n) for n in counters])
@@ -158,9 +158,9 @@ def build_history(app, client, factory, tmp_path) -> dict[str, str]:
     result = invoke(app, "import", legacy, "--quiet")
     assert result.exit_code == 0, (result.output, result.stderr)
 
-    def accepted(procedure, agency, channel, at, who, steps, note=None):
+    def accepted(procedure, agency, channel, at, who, steps, note=None, **flags):
         body = {"procedure_code": procedure, "agency_code": agency, "channel": channel, "accepted_at": at,
-                "applicant": who}
+                "applicant": who, **flags}
         if note:
             body["note"] = note
         return create(client, h, body, steps)
@@ -178,7 +178,7 @@ def build_history(app, client, factory, tmp_path) -> dict[str, str]:
         {"action": "receive_supplement", "at": vn(2025, 3, 6, 14)},
         {"action": "process", "at": vn(2025, 3, 7, 8), "note": "Chuyển chuyên viên"},
         {"action": "complete", "result": "denied", "at": vn(2025, 3, 10, 16)},
-        {"action": "return_result", "at": vn(2025, 3, 11)}])
+        {"action": "return_result", "at": vn(2025, 3, 11)}], digitized=True, paid_online=True)
     codes["two_supplements"] = accepted(DAYS_PROC, DEPT, "postal", vn(2025, 3, 10, 8), applicant("Võ Minh Quân"), [
         {"action": "request_supplement", "at": vn(2025, 3, 10, 9), "reason": "Thiếu giấy tờ"},
         {"action": "receive_supplement", "at": vn(2025, 3, 11, 9)},
@@ -188,8 +188,8 @@ def build_history(app, client, factory, tmp_path) -> dict[str, str]:
     codes["payment"] = accepted(DAYS_PROC, DEPT, "online", vn(2025, 4, 14, 8), applicant("Đặng Thu Hà"), [
         {"action": "process", "at": vn(2025, 4, 14, 9)},
         {"action": "request_payment", "at": vn(2025, 4, 14, 10), "public_note": "Nộp lệ phí 200.000 đồng"},
-        {"action": "receive_payment", "at": vn(2025, 4, 16, 10)},
-        {"action": "complete", "result": "approved", "at": vn(2025, 4, 17, 10)},
+        {"action": "receive_payment", "at": vn(2025, 4, 16, 10), "online": True},
+        {"action": "complete", "result": "approved", "at": vn(2025, 4, 17, 10), "electronic_result": True},
         {"action": "return_result", "at": vn(2025, 4, 18, 10)}])
     codes["apologised"] = accepted(DAYS_PROC, DEPT, "direct", vn(2025, 4, 1), applicant("Bùi Xuân Sơn"), [
         {"action": "process", "at": vn(2025, 4, 1, 10)},
@@ -231,7 +231,7 @@ def build_history(app, client, factory, tmp_path) -> dict[str, str]:
     codes["registered_accepted"] = create(client, h, {
         "procedure_code": DAYS_PROC, "agency_code": DEPT, "channel": "online", "status": "registered",
         "applicant": applicant("Nguyễn Thị Thảo", phone="+84912345678")},
-        [{"action": "accept"}, {"action": "process", "public_note": "Đã phân công"}])
+        [{"action": "accept", "digitized": True}, {"action": "process", "public_note": "Đã phân công"}])
     codes["refused"] = create(client, h, {
         "procedure_code": DAYS_PROC, "agency_code": SUB, "channel": "online", "status": "registered",
         "applicant": applicant("Châu Phúc")}, [{"action": "refuse_intake", "reason": "Không thuộc thẩm quyền"}])
@@ -276,6 +276,12 @@ def test_export_then_import_into_an_empty_database_gives_the_same_dossiers(app, 
     assert first[codes["short_limit"]]["time_limit"] == {"value": 2, "unit": "working_days"}
     assert first[codes["withdrawn"]]["withdrawn_at"] == "2025-06-10T10:00:00+07:00"
     assert {d["timeliness"] for d in first.values()} == {"early", "on_time", "late", None}
+    evaluation = {"verify": "046195001122", "overall": "dissatisfied", "comment": "Góp ý cho cơ quan"}
+    assert client.post(f"/api/v1/public/dossiers/{codes['early']}/evaluation", json=evaluation).status_code == 201
+    flags = {name: [n for n, code in codes.items() if first[code][name]]
+             for name in ("digitized", "paid_online", "electronic_result")}
+    assert flags == {"digitized": ["supplement", "registered_accepted"], "paid_online": ["supplement", "payment"],
+                     "electronic_result": ["payment"]}
 
     path = tmp_path / "export.jsonl"
     result = invoke(app, "export", str(path))
@@ -304,12 +310,18 @@ def test_export_then_import_into_an_empty_database_gives_the_same_dossiers(app, 
     for code, dossier in first.items():
         other = second[code]
         for name in ("status", "timeliness", "supplement_count", "result", "channel", "applicant", "note",
-                     "time_limit", "overdue", "handling_agency", *DATE_FIELDS):
+                     "time_limit", "overdue", "handling_agency", "online_level", "digitized", "paid_online",
+                     "electronic_result", *DATE_FIELDS):
             assert other[name] == dossier[name], (code, name, dossier[name], other[name])
         assert comparable(other) == comparable(dossier), code
 
     # The same statistics, read from the counters and through the public API.
     assert stat_rows(second_app) == stat_rows(app)
+    evaluated = [json.loads(line)["evaluation"] for line in exported.decode("utf-8").splitlines()
+                 if json.loads(line).get("evaluation")]
+    assert [(e["overall"], e["comment"]) for e in evaluated] == [("dissatisfied", "Góp ý cho cơ quan")]
+    assert client2.get(f"/api/v1/dossiers/{codes['early']}/evaluation", headers=admin_headers(client2)
+                       ).get_json()["overall"] == "dissatisfied"
     years = sorted({int(d["accepted_at"][:4]) for d in first.values() if d["accepted_at"]})
     assert years[0] == 2023 and 2025 in years
     stats = public_stats(client, years)

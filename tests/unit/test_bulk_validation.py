@@ -27,7 +27,8 @@ steps = st.fixed_dictionaries(
     {"action": st.sampled_from(["process", "complete", "request_supplement", "comment"]), "at": GOOD_TIMES},
     optional={"note": st.one_of(st.none(), GOOD_TEXT), "public_note": st.one_of(st.none(), GOOD_TEXT),
               "handler": GOOD_TEXT, "reason": GOOD_TEXT, "to_agency_code": st.sampled_from(["000.00.01.H57", None]),
-              "result": st.sampled_from(["approved", "denied", None]), "new_appointment_at": GOOD_TIMES})
+              "result": st.sampled_from(["approved", "denied", None]), "new_appointment_at": GOOD_TIMES,
+              "digitized": st.booleans(), "online": st.booleans(), "electronic_result": st.booleans()})
 time_limits = st.fixed_dictionaries({"value": st.integers(1, 3650),
                                      "unit": st.sampled_from(["working_days", "working_hours"])})
 valid_records = st.fixed_dictionaries(
@@ -38,13 +39,15 @@ valid_records = st.fixed_dictionaries(
     optional={"type": st.just("dossier"), "status": st.sampled_from(["accepted", "registered"]),
               "note": st.one_of(st.none(), GOOD_TEXT), "accepted_at": st.one_of(st.none(), GOOD_TIMES),
               "submitted_at": st.one_of(st.none(), GOOD_TIMES), "time_limit": time_limits,
-              "steps": st.lists(steps, max_size=4)})
+              "steps": st.lists(steps, max_size=4), "digitized": st.booleans(), "paid_online": st.booleans(),
+              "online_level": st.sampled_from(["full", "partial", "none"])})
 PATHS = [("code",), ("procedure_code",), ("channel",), ("applicant",), ("agency_code",), ("status",), ("note",),
          ("accepted_at",), ("submitted_at",), ("time_limit",), ("time_limit", "value"), ("time_limit", "unit"),
          ("time_limit", "colour"), ("steps",), ("applicant", "name"), ("applicant", "id_number"),
          ("applicant", "phone"), ("applicant", "email"), ("applicant", "address"), ("applicant", "nickname"), ("colour",),
          ("steps", 0, "action"), ("steps", 0, "at"), ("steps", 0, "result"), ("steps", 0, "handler"),
-         ("steps", 0, "new_appointment_at"), ("steps", 0, "colour")]
+         ("steps", 0, "new_appointment_at"), ("steps", 0, "colour"), ("digitized",), ("paid_online",),
+         ("online_level",), ("steps", 0, "digitized"), ("steps", 0, "online"), ("steps", 0, "electronic_result")]
 
 
 @st.composite

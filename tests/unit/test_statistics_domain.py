@@ -136,6 +136,9 @@ def test_counters_as_dict():
         "on_time_rate": round(5 / 6, 4),
         "progress_rate": round(7 / 9, 4),
         "avg_processing_working_days": round(13 / 6, 2),
+        "evaluations": {"total": 0, "very_satisfied": 0, "satisfied": 0, "dissatisfied": 0},
+        "online_rate": None, "online_payment_rate": None, "digitized_rate": 0.0, "electronic_result_rate": None,
+        "satisfaction_rate": 1.0, "evaluation_rate": 0.0,
     }
     empty = stats.Counters().as_dict()
     assert empty["on_time_rate"] is None and empty["progress_rate"] is None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tracker.domain.people import APPLICANT_FIELDS
 from tracker.domain.progress import STEP_FIELDS
+from tracker.domain.service_levels import STEP_FLAGS
 from tracker.domain.statuses import STATUS_CODES, Status, status_label
 from tracker.domain.workflow import action_label, allowed_actions
 from tracker.models import Dossier, Step
@@ -23,6 +24,7 @@ def step_view(step: Step, lang: str) -> dict:
         "agency": step.agency.code if step.agency else None,
         "to_agency_code": step.to_agency.code if step.to_agency else None,
         **{name: getattr(step, name) for name in STEP_FIELDS},
+        **{name: getattr(step, name) for _, name, _ in STEP_FLAGS},
     }
 
 
@@ -44,7 +46,8 @@ def dossier_view(dossier: Dossier, lang: str, with_steps: bool = True) -> dict:
         "allowed_actions": allowed_actions(dossier.status),
     }
     for name in ("submitted_at", "accepted_at", "effective_intake_at", "due_at", "appointment_at", "finished_at",
-                 "returned_at", "withdrawn_at", "result", "supplement_count", "timeliness", "version"):
+                 "returned_at", "withdrawn_at", "result", "supplement_count", "timeliness", "version",
+                 "online_level", "digitized", "paid_online", "electronic_result"):
         view[name] = getattr(dossier, name)
     if with_steps:
         view["steps"] = [step_view(step, lang) for step in dossier.steps]

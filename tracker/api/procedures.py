@@ -14,7 +14,7 @@ bp = Blueprint("procedures", __name__, url_prefix="/api/v1/procedures",
 add_reference_routes(bp, Resource(
     noun="procedure", schema=ProcedureSchema, patch_schema=ProcedurePatchSchema, query_schema=ProcedureQuerySchema,
     page_schema=ProcedurePageSchema, find=reference.procedure_by_code,
-    listing=lambda args: reference.procedures_query(args.get("field"), args.get("q")),
+    listing=lambda args: reference.procedures_query(args.get("field"), args.get("q"), args.get("online_level")),
     create=reference.create_procedure, update=reference.update_procedure,
     summaries={"all": "List procedures, by field or by a search.", "get": "One procedure.",
                "new": "Add a procedure (admins).",

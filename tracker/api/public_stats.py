@@ -99,6 +99,16 @@ def build(args: dict, lang: str | None = None) -> dict:
     return statistics.report(statistics.resolve(args, lang))
 
 
+def build_query(args: dict, lang: str | None = None):
+    """The statistics query of parsed query arguments (``Invalid`` -> 422), group names in ``lang``."""
+    return statistics.resolve(args, lang or pick_language(request.headers.get("Accept-Language")))
+
+
+def cacheable(response: Response) -> Response:
+    """The answer with the short public ``Cache-Control`` of the statistics."""
+    return _cacheable(response)
+
+
 def _cacheable(response: Response) -> Response:
     # The ETag and the 304 come from tracker.http.caching, after the view.
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"

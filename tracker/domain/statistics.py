@@ -26,12 +26,15 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tracker.domain import progress
 from tracker.domain.deadlines import DAYS, EARLY, LATE, ON_TIME, Deadlines
 from tracker.domain.messages import N_, Message
+from tracker.domain.service_levels import LEVELS, Flags
+from tracker.domain.statuses import Status
 
 __all__ = [
     "MIN_YEAR", "MAX_YEAR", "MAX_MONTH_GROUPS", "PeriodError", "Period", "parse_period", "explicit_period",
@@ -39,6 +42,7 @@ __all__ = [
     "COLUMNS", "RECEIVED", "EARLY_COL", "ON_TIME_COL", "LATE_COL", "WITHDRAWN", "PROCESSING_DAYS",
     "OVERDUE", "OVERDUE_NONWORKING", "FLOW_COLUMNS", "overdue_profile", "step_deltas", "accumulate", "Counters",
     "rate", "II06A_COLUMNS", "II06A_GROUPS", "II06A_SHORT", "RATE_GOOD", "RATE_FAIR", "rate_grade", "GROUP_BY",
+    "SERVICE_COLUMNS", "flag_deltas", "history_flag_deltas", "evaluation_deltas",
 ]
 
 #: Years a report may ask for: the lunar holidays of the calendar are known for these.
@@ -46,7 +50,7 @@ MIN_YEAR, MAX_YEAR = 1901, 2099
 #: A report grouped by month covers at most this many months (ten years).
 MAX_MONTH_GROUPS = 120
 #: The ways a report can be split into groups.
-GROUP_BY = ("agency", "procedure", "field", "month", "channel")
+GROUP_BY = ("agency", "procedure", "field", "month", "channel", "online_level")
 
 PERIOD_HINT = N_("Use YYYY, YYYY-MM, YYYY-Q1..Q4, YYYY-H1, YYYY-H2 or YYYY-9M, e.g. 2025-Q1.")
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q(\d)|H(\d)|(9M)))?$", re.ASCII)
@@ -245,11 +249,17 @@ def judge_day(period_end: date, today: date) -> date:
 # -- deltas ---------------------------------------------------------------------------------------
 
 #: The columns of a day's delta vector, in storage order.
+#: The service-level columns (docs/rules.md#rates): counted on the day the dossier was received
+#: (``online_capable``, ``digitized``, ``paid``, ``paid_online``) or resolved (the others).
+SERVICE_COLUMNS = ("online_capable", "digitized", "paid", "paid_online", "completed", "electronic_result",
+                   "very_satisfied", "satisfied", "dissatisfied")
 COLUMNS = ("received", "early", "on_time", "late", "withdrawn", "processing_days", "overdue",
-           "overdue_nonworking")
+           "overdue_nonworking", *SERVICE_COLUMNS)
 RECEIVED, EARLY_COL, ON_TIME_COL, LATE_COL, WITHDRAWN, PROCESSING_DAYS, OVERDUE, OVERDUE_NONWORKING = range(8)
+(ONLINE_CAPABLE_COL, DIGITIZED_COL, PAID_COL, PAID_ONLINE_COL, COMPLETED_COL, ELECTRONIC_RESULT_COL,
+ VERY_SATISFIED_COL, SATISFIED_COL, DISSATISFIED_COL) = range(8, 8 + len(SERVICE_COLUMNS))
 #: Columns that count events of a day (summed over a period); the rest are summed up to a day.
-FLOW_COLUMNS = COLUMNS[:6]
+FLOW_COLUMNS = (*COLUMNS[:6], *SERVICE_COLUMNS)
 _TIMELINESS_COLUMN = {EARLY: EARLY_COL, ON_TIME: ON_TIME_COL, LATE: LATE_COL}
 
 def accumulate(sums: dict, key, vector: list[int]) -> None:
@@ -384,6 +394,72 @@ def step_deltas(before: progress.DossierClock, after: progress.DossierClock, at:
     return {when: row for when, row in deltas.items() if any(row)}
 
 
+_RECEIVED_FLAGS = ((ONLINE_CAPABLE_COL, "online_capable"), (DIGITIZED_COL, "digitized"), (PAID_COL, "paid"),
+                   (PAID_ONLINE_COL, "paid_online"))
+_LEVEL_COLUMN = dict(zip(LEVELS, (VERY_SATISFIED_COL, SATISFIED_COL, DISSATISFIED_COL)))
+
+
+def _completed(clock: progress.DossierClock) -> bool:
+    """Resolved through ``complete``: finished, and done then (``returned`` only ever follows ``done``)."""
+    return clock.finished_at is not None and clock.status in (Status.DONE, Status.RETURNED)
+
+
+def flag_deltas(before: progress.DossierClock, after: progress.DossierClock, flags_before: Flags,
+                flags_after: Flags, rules: Deadlines) -> dict[date, list[int]]:
+    """What one step adds to the service-level columns (docs/rules.md#rates).
+
+    A dossier counts in ``online_capable``, ``digitized``, ``paid`` and ``paid_online`` on
+    the day it was received (a payment recorded later moves that day's figures), and in
+    ``completed`` and ``electronic_result`` on the day it was resolved. Like
+    :func:`step_deltas`, the answer is the difference between what the dossier counts
+    for after the step and before it.
+    """
+    deltas: dict[date, list[int]] = {}
+
+    def add(day: date, column: int, amount: int) -> None:
+        if amount:
+            deltas.setdefault(day, [0] * len(COLUMNS))[column] += amount
+
+    if after.accepted_at is not None:
+        day = rules.local(after.accepted_at).date()
+        counted = before.accepted_at is not None
+        for column, name in _RECEIVED_FLAGS:
+            add(day, column, int(getattr(flags_after, name)) - int(counted and getattr(flags_before, name)))
+    if after.finished_at is not None:
+        day = rules.local(after.finished_at).date()
+        was, now = _completed(before), _completed(after)
+        add(day, COMPLETED_COL, int(now) - int(was))
+        add(day, ELECTRONIC_RESULT_COL, int(now and flags_after.electronic_result)
+            - int(was and flags_before.electronic_result))
+    return deltas
+
+
+def history_flag_deltas(clock: progress.DossierClock, flags: Flags, rules: Deadlines) -> dict[date, list[int]]:
+    """The service-level deltas of a whole history at once, from its final clock and flags.
+
+    The flags count on the day of receipt or of resolution, which never move once set,
+    so the deltas :func:`flag_deltas` gives step by step add up to these.
+    """
+    return flag_deltas(progress.DossierClock(status=Status.REGISTERED, limit=clock.limit), clock, Flags(), flags,
+                       rules)
+
+
+def evaluation_deltas(finished_at: datetime | None, old: str | None, new: str | None,
+                      rules: Deadlines) -> dict[date, list[int]]:
+    """An evaluation given (``old`` None), replaced, or taken back (``new`` None), on the resolution day.
+
+    Dossiers never resolved (not accepted) have no ``finished_at`` and enter no figure.
+    """
+    if finished_at is None or old == new:
+        return {}
+    row = [0] * len(COLUMNS)
+    if old is not None:
+        row[_LEVEL_COLUMN[old]] -= 1
+    if new is not None:
+        row[_LEVEL_COLUMN[new]] += 1
+    return {rules.local(finished_at).date(): row}
+
+
 # -- counters -------------------------------------------------------------------------------------
 
 def rate(numerator: int, denominator: int, digits: int) -> float | None:
@@ -408,20 +484,22 @@ class Counters:
     overdue: int = 0
     withdrawn: int = 0
     processing_days: int = 0
+    # The service levels (docs/rules.md#rates); ``online_capable_online`` are those received online.
+    online_capable: int = 0
+    online_capable_online: int = 0
+    digitized: int = 0
+    paid: int = 0
+    paid_online: int = 0
+    completed: int = 0
+    electronic_result: int = 0
+    very_satisfied: int = 0
+    satisfied: int = 0
+    dissatisfied: int = 0
 
     def add(self, other: "Counters") -> None:
         """Add another group's figures to these."""
-        self.carried_over += other.carried_over
-        self.online += other.online
-        self.direct += other.direct
-        self.postal += other.postal
-        self.early += other.early
-        self.on_time += other.on_time
-        self.late += other.late
-        self.pending += other.pending
-        self.overdue += other.overdue
-        self.withdrawn += other.withdrawn
-        self.processing_days += other.processing_days
+        for name in _COUNTER_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def received_total(self) -> int:
@@ -456,8 +534,26 @@ class Counters:
             "on_time_rate": rate(good, resolved, 4),
             "progress_rate": rate(good + within, resolved + pending, 4),
             "avg_processing_working_days": rate(self.processing_days, resolved, 2),
+            **self.service_levels(),
         }
 
+    def service_levels(self) -> dict:
+        """The evaluations and the service-level rates (docs/rules.md#rates), 4 places, None over 0."""
+        resolved = self.resolved_total
+        evaluated = self.very_satisfied + self.satisfied + self.dissatisfied
+        return {
+            "evaluations": {"total": evaluated, "very_satisfied": self.very_satisfied, "satisfied": self.satisfied,
+                            "dissatisfied": self.dissatisfied},
+            "online_rate": rate(self.online_capable_online, self.online_capable, 4),
+            "online_payment_rate": rate(self.paid_online, self.paid, 4),
+            "digitized_rate": rate(self.digitized, self.online + self.direct + self.postal, 4),
+            "electronic_result_rate": rate(self.electronic_result, self.completed, 4),
+            "satisfaction_rate": rate(resolved - self.dissatisfied, resolved, 4),
+            "evaluation_rate": rate(evaluated, resolved, 4),
+        }
+
+
+_COUNTER_FIELDS = tuple(f.name for f in dataclass_fields(Counters))
 
 #: The II.06a table: (path in COUNTERS, Vietnamese header, English header, kind).
 #: ``kind`` is "count", "rate" (a fraction shown as a percentage) or "days".
@@ -478,6 +574,16 @@ II06A_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("on_time_rate", "Tỷ lệ đúng hạn", "On-time rate", "rate"),
     ("progress_rate", "Tỷ lệ đúng tiến độ", "Progress rate", "rate"),
     ("avg_processing_working_days", "Số ngày giải quyết trung bình", "Average working days", "days"),
+    ("evaluations.total", "Số lượt đánh giá", "Evaluations", "count"),
+    ("evaluations.very_satisfied", "Rất hài lòng", "Very satisfied", "count"),
+    ("evaluations.satisfied", "Hài lòng", "Satisfied", "count"),
+    ("evaluations.dissatisfied", "Không hài lòng", "Dissatisfied", "count"),
+    ("online_rate", "Tỷ lệ hồ sơ trực tuyến", "Online rate", "rate"),
+    ("online_payment_rate", "Tỷ lệ thanh toán trực tuyến", "Online payment rate", "rate"),
+    ("digitized_rate", "Tỷ lệ số hóa hồ sơ", "Digitised rate", "rate"),
+    ("electronic_result_rate", "Tỷ lệ trả kết quả điện tử", "Electronic result rate", "rate"),
+    ("satisfaction_rate", "Tỷ lệ hài lòng", "Satisfaction rate", "rate"),
+    ("evaluation_rate", "Tỷ lệ hồ sơ được đánh giá", "Evaluation rate", "rate"),
 )
 
 #: The II.06a form's column groups (its first header row), by the first part of a column's path;

@@ -4,8 +4,10 @@ from tracker.models.people import LoginSession, RevokedToken, User
 from tracker.models.dossiers import Dossier, DossierCounter, Step
 from tracker.models.records import AuditHead, AuditRecord, IdempotencyKey
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
+from tracker.models.evaluations import Evaluation, EvaluationCriterion, ServiceIndexWeight
 
 __all__ = [
     "Agency", "AuditHead", "AuditRecord", "CalendarOverride", "Dossier", "DossierCounter",
-    "IdempotencyKey", "LoginSession", "Procedure", "RevokedToken", "Step", "User",
+    "IdempotencyKey", "LoginSession", "Procedure", "RevokedToken", "Step", "User", "Evaluation",
+    "EvaluationCriterion", "ServiceIndexWeight",
 ]

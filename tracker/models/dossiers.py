@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -39,6 +39,12 @@ class Dossier(db.Model):
     # The time limit as it was at acceptance: later changes to the procedure do not move it.
     limit_value: Mapped[int] = mapped_column(Integer)
     limit_unit: Mapped[str] = mapped_column(String(16))
+    # The procedure's online level when the dossier came in, as the online rate counts it.
+    online_level: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    # Service flags (docs/rules.md#rates): set at intake or by the accept, receive_payment and complete steps.
+    digitized: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    paid_online: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    electronic_result: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -90,6 +96,10 @@ class Step(db.Model):
     new_appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The audit record that seals this step's content (one record may seal many: an import batch).
     audit_id: Mapped[int | None] = mapped_column(Integer)
+    # The flag a step sets (tracker.domain.service_levels.STEP_FLAGS); None when not given.
+    digitized: Mapped[bool | None] = mapped_column(Boolean)
+    online: Mapped[bool | None] = mapped_column(Boolean)
+    electronic_result: Mapped[bool | None] = mapped_column(Boolean)
 
     dossier: Mapped[Dossier] = relationship(back_populates="steps")
     user: Mapped[User | None] = relationship(lazy="joined")

@@ -39,6 +39,8 @@ class Procedure(db.Model):
     name_folded: Mapped[str] = mapped_column(String(500), default="")
     time_limit_value: Mapped[int] = mapped_column(Integer)
     time_limit_unit: Mapped[str] = mapped_column(String(16))
+    # Decree 42/2022 level: full, partial or none (tracker.domain.service_levels).
+    online_level: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property

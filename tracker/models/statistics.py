@@ -29,6 +29,16 @@ class _Counters:
     processing_days: Mapped[int] = mapped_column(Integer, default=0)
     overdue: Mapped[int] = mapped_column(Integer, default=0)
     overdue_nonworking: Mapped[int] = mapped_column(Integer, default=0)
+    # The service levels (tracker.domain.statistics.SERVICE_COLUMNS).
+    online_capable: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digitized: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paid: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paid_online: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    electronic_result: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    very_satisfied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    satisfied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dissatisfied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StatCell(_Counters, db.Model):

@@ -50,6 +50,9 @@ class DossierCreateSchema(ma.Schema):
     note = Text(allow_none=True, validate=ma.validate.Length(max=4000))
     accepted_at = LocalDateTime(allow_none=True, validate=plausible_time,
                                 metadata={"description": "Admins only, to load history."})
+    digitized = ma.fields.Boolean(metadata={"description": "The documents were digitised at intake (số hóa)."})
+    paid_online = ma.fields.Boolean(metadata={
+        "description": "The fees were paid online with the submission."})
 
 
 class DossierPatchSchema(ma.Schema):
@@ -67,6 +70,10 @@ class StepCreateSchema(ma.Schema):
     new_appointment_at = LocalDateTime(allow_none=True, validate=plausible_time)
     at = LocalDateTime(allow_none=True, validate=plausible_time,
                        metadata={"description": "Admins only, to load history."})
+    digitized = ma.fields.Boolean(metadata={"description": "`accept` only: the documents were digitised."})
+    online = ma.fields.Boolean(metadata={"description": "`receive_payment` only: paid through online payment."})
+    electronic_result = ma.fields.Boolean(metadata={
+        "description": "`complete` only: the result is issued as an electronic document."})
 
 
 class StepSchema(ma.Schema):
@@ -85,6 +92,9 @@ class StepSchema(ma.Schema):
     reason = ma.fields.String(allow_none=True)
     result = ma.fields.String(allow_none=True)
     new_appointment_at = LocalDateTime(allow_none=True)
+    digitized = ma.fields.Boolean(allow_none=True)
+    online = ma.fields.Boolean(allow_none=True)
+    electronic_result = ma.fields.Boolean(allow_none=True)
 
 
 class ApplicantOutSchema(ma.Schema):
@@ -119,6 +129,10 @@ class DossierSchema(ma.Schema):
     supplement_count = ma.fields.Integer()
     timeliness = ma.fields.String(allow_none=True)
     overdue = ma.fields.Boolean()
+    online_level = ma.fields.String(metadata={"description": "The procedure's online level when received."})
+    digitized = ma.fields.Boolean()
+    paid_online = ma.fields.Boolean()
+    electronic_result = ma.fields.Boolean()
     allowed_actions = ma.fields.List(ma.fields.String())
     version = ma.fields.Integer()
     steps = ma.fields.List(ma.fields.Nested(StepSchema))

@@ -10,6 +10,7 @@ import marshmallow as ma
 from tracker.domain.codes import AGENCY_CODE_RE
 from tracker.domain.deadlines import DAYS, HOURS
 from tracker.schemas.fields import FullMatch
+from tracker.domain.service_levels import ONLINE_LEVELS
 from tracker.schemas.paging import PageArgs, page_schema
 
 LEVELS = ("province", "department", "commune", "other")
@@ -45,16 +46,20 @@ class ProcedureSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
     field = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
     time_limit = ma.fields.Nested(TimeLimitSchema, required=True)
+    online_level = ma.fields.String(load_default="none", validate=ma.validate.OneOf(ONLINE_LEVELS), metadata={
+        "description": "full (toàn trình), partial (một phần) or none (in person or by post only)."})
 
 
 class ProcedurePatchSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=500))
     field = ma.fields.String(validate=ma.validate.Length(min=1, max=255))
     time_limit = ma.fields.Nested(TimeLimitSchema)
+    online_level = ma.fields.String(validate=ma.validate.OneOf(ONLINE_LEVELS))
 
 
 class ProcedureQuerySchema(PageArgs):
     field = ma.fields.String(metadata={"description": "Exact field (lĩnh vực)."})
+    online_level = ma.fields.String(validate=ma.validate.OneOf(ONLINE_LEVELS))
     q = ma.fields.String(metadata={"description": "Part of the code or of the name, accents optional."})
 
 

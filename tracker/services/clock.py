@@ -10,6 +10,7 @@ from datetime import datetime
 from tracker.domain import progress
 from tracker.domain.deadlines import TimeLimit
 from tracker.domain.people import APPLICANT_FIELDS, fold
+from tracker.domain.service_levels import STEP_FLAGS
 from tracker.models import Dossier
 from tracker.models.types import utcnow
 from tracker.services.calendar import deadlines
@@ -47,3 +48,16 @@ def applicant_columns(applicant: dict) -> dict:
     if "name" in applicant:
         columns["applicant_name_folded"] = fold(applicant["name"])
     return columns
+
+
+def store_flags(dossier: Dossier, flags) -> None:
+    """Write the dossier's own service flags (``tracker.domain.service_levels.Flags``) to its columns."""
+    dossier.digitized = flags.digitized
+    dossier.paid_online = flags.paid_online
+    dossier.electronic_result = flags.electronic_result
+
+
+def step_flag_columns(fields: dict) -> dict:
+    """The step's flag columns: the value given with the action that takes it, else None."""
+    action = fields.get("action")
+    return {name: (fields.get(name) if action == owner else None) for owner, name, _ in STEP_FLAGS}

@@ -19,12 +19,13 @@ from sqlalchemy import func, select
 from tracker.domain import progress
 from tracker.domain.codes import dossier_code
 from tracker.domain.deadlines import DAYS, HOURS, Deadlines, TimeLimit
+from tracker.domain.service_levels import EVALUABLE, FULL, LEVELS, NONE, PARTIAL
 from tracker.domain.statuses import Channel, Status
 from tracker.domain.workflow import Action
 from tracker.extensions import db
 from tracker.models import Agency, Dossier, Procedure, Step
 from tracker.models.types import utcnow
-from tracker.services import reference, users
+from tracker.services import evaluations, reference, users
 from tracker.services.audit import Actor
 from tracker.services.calendar import deadlines
 from tracker.services.importing.importer import import_lines
@@ -123,7 +124,8 @@ def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
         reference.create_agency(system, {"code": code, "name": name, "parent_code": CITY[0], "level": "commune"})
     for code, name, field_, value, unit, _ in PROCEDURES:
         reference.create_procedure(system, {"code": code, "name": name, "field": field_,
-                                            "time_limit": {"value": value, "unit": unit}})
+                                            "time_limit": {"value": value, "unit": unit},
+                                            "online_level": online_level(code)})
     password = generate_password(*DEMO_STAFF)
     for username, (role, agency) in DEMO_STAFF.items():
         users.create_user(system, {"username": username, "password": password, "role": role,
@@ -136,6 +138,8 @@ def seed(count: int = DOSSIERS, rng: random.Random | None = None) -> str:
     if report.errors:  # a bug in this generator, never the operator's doing
         number, reason = report.errors[0]
         raise RuntimeError(f"The demo dossier {records[number - 1]['code']} is inconsistent: {reason}")
+    _evaluate_some()
+    db.session.commit()
     # The figures are read back from the database: the line says what is there, not what was meant.
     agencies = db.session.scalar(select(func.count(Agency.id)))
     procedures = db.session.scalar(select(func.count(Procedure.id)))
@@ -153,6 +157,39 @@ def samples() -> dict[str, str]:
         if code is not None:
             found[str(status)] = code
     return found
+
+
+def online_level(code: str) -> str:
+    """A procedure's demo online level: about a quarter fully online, a third partly, the rest not."""
+    draw = random.Random(f"level {code}").random()
+    return FULL if draw < 0.25 else PARTIAL if draw < 0.6 else NONE
+
+
+def _flags(record: dict) -> None:
+    """Believable service flags, drawn from the dossier's code so the rest of the demo stays as it was:
+    about 70% digitised, 40% of payments online, 50% of results electronic."""
+    draw = random.Random(f"flags {record['code']}")
+    record["digitized"] = draw.random() < 0.7
+    for step in record["steps"]:
+        if step["action"] == Action.RECEIVE_PAYMENT:
+            step["online"] = draw.random() < 0.4
+        elif step["action"] == Action.COMPLETE:
+            step["electronic_result"] = draw.random() < 0.5
+
+
+def _evaluate_some() -> None:
+    """About 40% of the finished dossiers evaluated by their applicant, mostly satisfied."""
+    known = {c.key for c in evaluations.criteria(active_only=True)}  # the migration's, unless an admin changed them
+    finished = db.session.scalars(select(Dossier).where(Dossier.status.in_([str(s) for s in EVALUABLE]))
+                                  .order_by(Dossier.code)).all()
+    for dossier in finished:
+        draw = random.Random(f"evaluation {dossier.code}")
+        if draw.random() < 0.4:
+            overall = draw.choices(LEVELS, weights=[45, 45, 10])[0]
+            criteria = {key: level for key, level in (("timeliness", overall), ("staff_attitude", draw.choice(LEVELS[:2])))
+                        if key in known}
+            evaluations.evaluate(dossier, {"verify": dossier.applicant_phone, "overall": overall,
+                                           "criteria": criteria, "client_ip": "seed-demo"})
 
 
 def _name(rng: random.Random) -> str:
@@ -204,6 +241,7 @@ def _dossier(rng: random.Random, rules: Deadlines, now: datetime, numbers: dict[
         body = _body(action, rng, clock, at, rules)
         progress.apply(clock, action, at, rules, body, payment_pauses=payment_pauses)
         record["steps"].append({k: v.isoformat() if isinstance(v, datetime) else v for k, v in body.items()})
+    _flags(record)
     return record
 
 
@@ -223,7 +261,8 @@ def _plan(ending: str, registered: bool) -> list[tuple[str, float]]:
         "withdrawn": [(Action.PROCESS, 0.1), (Action.WITHDRAW, 0.2)],
         "done": [(Action.PROCESS, 0.2), (Action.PROCESS, 0.3), (Action.COMPLETE, 0.3)],
         "returned": [(Action.PROCESS, 0.2), (Action.REQUEST_SUPPLEMENT, 0.1), (Action.RECEIVE_SUPPLEMENT, 0.3),
-                     (Action.PROCESS, 0.2), (Action.COMPLETE, 0.2), (Action.RETURN_RESULT, 0.1)],
+                     (Action.PROCESS, 0.2), (Action.REQUEST_PAYMENT, 0.05), (Action.RECEIVE_PAYMENT, 0.1),
+                     (Action.COMPLETE, 0.2), (Action.RETURN_RESULT, 0.1)],
         "late_returned": [(Action.PROCESS, 0.5), (Action.PROCESS, 0.5), (Action.COMPLETE, 0.4),
                           (Action.RETURN_RESULT, 0.1)],
         "apologized": [(Action.PROCESS, 0.5), (Action.APOLOGIZE, 0.4), (Action.COMPLETE, 0.4)],

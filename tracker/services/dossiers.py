@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from tracker.domain import progress
 from tracker.domain.codes import normalize_dossier_code
 from tracker.domain.deadlines import DAYS, HOURS
+from tracker.domain import service_levels
 from tracker.domain.people import SECRET_FIELDS, fold, mask_secret
 from tracker.domain.statuses import Status
 from tracker.domain.workflow import REGISTER, Action, MissingFields, TransitionRefused
@@ -18,7 +19,7 @@ from tracker.models.types import utcnow
 from tracker.services import audit, statistics
 from tracker.services.audit import Actor
 from tracker.services.calendar import deadlines
-from tracker.services.clock import applicant_columns, clock_of, store_clock
+from tracker.services.clock import applicant_columns, clock_of, step_flag_columns, store_clock, store_flags
 from tracker.services.codes import next_code
 from tracker.services.errors import Conflict, Forbidden, Invalid, NotFound, Stale
 from tracker.services.reference import agency_by_code, procedure_by_code
@@ -79,6 +80,8 @@ def create(who: Actor, data: dict) -> Dossier:
         channel=data["channel"], status=Status.REGISTERED, note=data.get("note"),
         limit_value=procedure.time_limit_value, limit_unit=procedure.time_limit_unit,
         submitted_at=at, supplement_count=0, paused_days=0, version=1,
+        online_level=procedure.online_level, digitized=bool(data.get("digitized")),
+        paid_online=bool(data.get("paid_online")), electronic_result=False,
         **applicant_columns(applicant),
     )
     first = Action.ACCEPT if status == Status.ACCEPTED else None
@@ -90,7 +93,8 @@ def create(who: Actor, data: dict) -> Dossier:
     db.session.flush()
     step = Step(dossier_id=dossier.id, seq=1, action=first or REGISTER, status_before=None,
                 status_after=dossier.status, at=at, user_id=getattr(who.user, "id", None),
-                agency_id=agency.id, note=data.get("note"))
+                agency_id=agency.id, note=data.get("note"),
+                digitized=data.get("digitized") if first else None)
     db.session.add(step)
     db.session.flush()
     statistics.on_created(dossier)
@@ -162,6 +166,10 @@ def append_step(who: Actor, dossier: Dossier, data: dict) -> Step:
     before = dossier.status
     clock = clock_of(dossier)
     before_clock = clock_of(dossier)
+    flag_errors = service_levels.step_flag_errors(data["action"], data)
+    if flag_errors:
+        raise Invalid(flag_errors, f"The action '{data['action']}' does not take these fields.")
+    flags_before = statistics.flags_of(dossier)
     try:
         progress.apply(clock, data["action"], at, deadlines(), data, payment_pauses=_payment_pauses())
     except TransitionRefused as refused:
@@ -172,6 +180,8 @@ def append_step(who: Actor, dossier: Dossier, data: dict) -> Step:
     except progress.BadAppointment as bad:
         raise Invalid({"new_appointment_at": [str(bad)]}) from bad
     store_clock(dossier, clock)
+    flags_after = service_levels.apply_step_flags(flags_before, data["action"], data)
+    store_flags(dossier, flags_after)
     if to_agency is not None:
         # The relationship, not only its id: the answer shows the new handling agency at once.
         dossier.handling_agency = to_agency
@@ -180,10 +190,10 @@ def append_step(who: Actor, dossier: Dossier, data: dict) -> Step:
                 status_before=before, status_after=dossier.status, at=at,
                 user_id=getattr(who.user, "id", None), agency_id=getattr(who.user, "agency_id", None),
                 to_agency_id=to_agency.id if to_agency else None,
-                **{k: data.get(k) for k in progress.STEP_FIELDS})
+                **{k: data.get(k) for k in progress.STEP_FIELDS}, **step_flag_columns(data))
     dossier.steps.append(step)
     db.session.flush()
-    statistics.on_step(dossier, before_clock, clock, at)
+    statistics.on_step(dossier, before_clock, clock, at, flags_before, flags_after)
     audit.record_step(who, "dossier.step", dossier.code, step, {
         "seq": step.seq, "action": step.action, "status_before": before, "status_after": dossier.status,
         "at": at, "given_at": data.get("at") is not None,

@@ -148,6 +148,14 @@ def _verify(row, given: str) -> bool:
     return by_id or by_phone
 
 
+def applicant_matches(row, given: str) -> bool:
+    """Whether ``given`` is the applicant's ID number or phone, checked as the lookup unmasks (constant time).
+
+    ``row`` is anything with ``applicant_id_number`` and ``applicant_phone`` (a dossier).
+    """
+    return _verify(row, given)
+
+
 # The labels as plain lookups: the hot path should not rebuild enums for every step.
 _STEP_LABELS = {(str(action), lang): action_label(action, lang)
                 for action in [*Action, REGISTER] for lang in LANGUAGES}

@@ -69,9 +69,11 @@ def procedure_by_code(code: str) -> Procedure | None:
     return db.session.scalar(select(Procedure).where(Procedure.code == code))
 
 
-def procedures_query(field: str | None = None, q: str | None = None):
-    """Procedures ordered by code, filtered by field and by a code or name search."""
+def procedures_query(field: str | None = None, q: str | None = None, online_level: str | None = None):
+    """Procedures ordered by code, filtered by field, online level and a code or name search."""
     query = select(Procedure).order_by(Procedure.code)
+    if online_level:
+        query = query.where(Procedure.online_level == online_level)
     if field:
         query = query.where(Procedure.field == nfc(field))
     if q:
@@ -91,6 +93,8 @@ def _apply_procedure(procedure: Procedure, data: dict) -> None:
     if "time_limit" in data:
         procedure.time_limit_value = data["time_limit"]["value"]
         procedure.time_limit_unit = data["time_limit"]["unit"]
+    if "online_level" in data:
+        procedure.online_level = data["online_level"]
 
 
 def create_procedure(who: Actor, data: dict) -> Procedure:

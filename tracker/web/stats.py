@@ -248,7 +248,11 @@ def dashboard():
 @bp.get("/embed/stats")
 @public_limit
 def embed():
-    """The widget for the portal's iframe: the chart and a compact table, nothing else."""
+    """The widget for the portal's iframe: the chart and a compact table, nothing else
+    (``?view=index``: the service index instead)."""
+    if request.args.get("view") == "index":
+        # tracker.web.service_index, without counting the request against the public limit twice
+        return current_app.view_functions["service_index_pages.embed"].__wrapped__()
     context, status = _context("agency")
     response = current_app.make_response((render_template("stats/embed.html", **context), status))
     return _finish(response, embedding_origins())

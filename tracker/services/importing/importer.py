@@ -88,8 +88,10 @@ def _load_context(layout: RowFormat) -> ImportContext:
     agencies = dict(db.session.execute(select(Agency.code, Agency.id)).all())
     procedures = {code: (pid, value, unit) for code, pid, value, unit in db.session.execute(
         select(Procedure.code, Procedure.id, Procedure.time_limit_value, Procedure.time_limit_unit))}
+    online_levels = dict(db.session.execute(select(Procedure.code, Procedure.online_level)).all())
     return ImportContext(rules=deadlines(), agencies=agencies, procedures=procedures,
-                         payment_pauses=current_app.config["TRACKER_PAYMENT_PAUSES"], layout=layout)
+                         payment_pauses=current_app.config["TRACKER_PAYMENT_PAUSES"], layout=layout,
+                         online_levels=online_levels)
 
 
 class _Importer:
@@ -227,6 +229,7 @@ class _Importer:
             self.ctx.agencies[thing.code] = thing.id
         elif kind == "procedure":
             self.ctx.procedures[thing.code] = (thing.id, thing.time_limit_value, thing.time_limit_unit)
+            self.ctx.online_levels[thing.code] = thing.online_level
         else:
             self.ctx.rules = deadlines()  # the next dossiers' deadlines follow the new calendar
             # Counters of dossiers already there were computed with the old calendar.

@@ -23,6 +23,8 @@ from tracker.domain.codes import (IMPORTED_CODE_MESSAGE, IMPORTED_CODE_RE, norma
 from tracker.domain.deadlines import Deadlines, TimeLimit
 from tracker.domain.people import SECRET_FIELDS
 from tracker.domain.progress import STEP_FIELDS
+from tracker.domain.service_levels import (EVALUABLE, LEVELS, NONE, ONLINE_CAPABLE, ONLINE_LEVELS, Flags,
+                                           apply_step_flags, step_flag_errors)
 from tracker.domain.statuses import Status
 from tracker.domain.workflow import REGISTER, Action, MissingFields, TransitionRefused
 from tracker.models import Dossier, Step
@@ -32,7 +34,7 @@ from tracker.schemas.errors import flatten_errors
 from tracker.schemas.fields import FullMatch, LocalDateTime, nul_fields, plausible_time
 from tracker.schemas.reference import TimeLimitSchema
 from tracker.services.importing.validation import load_dossier
-from tracker.services.clock import CLOCK_FIELDS, applicant_columns
+from tracker.services.clock import CLOCK_FIELDS, applicant_columns, step_flag_columns
 from tracker.services.errors import ServiceError
 from tracker.services.seals import STEP_SEALED, encode_step
 
@@ -51,6 +53,17 @@ class ImportStepSchema(StepCreateSchema):
     at = LocalDateTime(required=True, validate=plausible_time)
 
 
+class ImportEvaluationSchema(ma.Schema):
+    """The applicant's evaluation of an exported dossier, as it was given."""
+
+    overall = ma.fields.String(required=True, validate=ma.validate.OneOf(LEVELS))
+    criteria = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(max=32)),
+                              values=ma.fields.String(validate=ma.validate.OneOf(LEVELS)), load_default=dict)
+    comment = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+    first_given_at = LocalDateTime(required=True, validate=plausible_time)
+    given_at = LocalDateTime(required=True, validate=plausible_time)
+
+
 class ImportDossierSchema(DossierCreateSchema):
     type = ma.fields.String()
     code = ma.fields.String(required=True, validate=FullMatch(IMPORTED_CODE_RE, error=IMPORTED_CODE_MESSAGE))
@@ -59,6 +72,9 @@ class ImportDossierSchema(DossierCreateSchema):
     time_limit = ma.fields.Nested(TimeLimitSchema, metadata={
         "description": "The limit the dossier was accepted with; the procedure's current one by default."})
     steps = ma.fields.List(ma.fields.Nested(ImportStepSchema), load_default=list)
+    evaluation = ma.fields.Nested(ImportEvaluationSchema, allow_none=True)
+    online_level = ma.fields.String(validate=ma.validate.OneOf(ONLINE_LEVELS), metadata={
+        "description": "The procedure's online level when the dossier came in; its current one by default."})
 
 
 dossier_loader = ImportDossierSchema()
@@ -135,6 +151,8 @@ class ImportContext:
     payment_pauses: bool
     layout: RowFormat
     now: datetime = field(default_factory=utcnow)
+    #: Procedure code -> online level (``tracker.domain.service_levels``).
+    online_levels: dict[str, str] = field(default_factory=dict)
 
 
 class PreparedDossier(NamedTuple):
@@ -151,6 +169,8 @@ class PreparedDossier(NamedTuple):
     # (agency id, procedure id, channel) and what its steps add to the counters of each day.
     cell: tuple[int, int, str]
     deltas: dict[date, list[int]]
+    # The evaluation's row (``EVALUATION_COLUMNS``), if the dossier was evaluated.
+    evaluation: tuple | None = None
 
 
 @dataclass
@@ -205,8 +225,10 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
     procedure_id, value, unit = procedure
     if data.get("time_limit"):
         value, unit = data["time_limit"]["value"], data["time_limit"]["unit"]
-    clock_row, steps, deltas = _replay(data, TimeLimit(value, unit), ctx, agency_id)
-    clock_row.update(code=code, agency_id=agency_id, procedure_id=procedure_id, channel=data["channel"],
+    online_level = data.get("online_level") or ctx.online_levels.get(data["procedure_code"], NONE)
+    clock_row, steps, deltas = _replay(data, TimeLimit(value, unit), ctx, agency_id, online_level)
+    evaluation = _evaluation(data.get("evaluation"), clock_row, ctx, deltas)
+    clock_row.update(code=code, online_level=online_level, agency_id=agency_id, procedure_id=procedure_id, channel=data["channel"],
                      note=data.get("note"), limit_value=value, limit_unit=unit, version=len(steps),
                      created_at=ctx.now, updated_at=ctx.now,
                      **(APPLICANT_NONE | applicant_columns(data["applicant"])))
@@ -227,9 +249,28 @@ def prepare_line(number: int, line: bytes | str, ctx: ImportContext, memo: dict 
         # even in the odd legacy record whose receiving agency is another one.
         counter = (ctx.agencies[parsed[0]], parsed[1], parsed[2])
     return PreparedDossier(number=number, code=code, row=layout.convert(row, layout.dossier_times, memo),
-                           steps=step_rows, sealed=sealed, counter=counter,
-                           cell=(agency_id, procedure_id, data["channel"]),
-                           deltas=_by_day(deltas, memo))
+                           steps=step_rows, sealed=sealed, counter=counter, cell=(agency_id, procedure_id, data["channel"]),
+                           deltas=_by_day(deltas, memo),
+                           evaluation=layout.convert(evaluation, EVALUATION_TIMES, memo) if evaluation else None)
+
+
+#: The evaluation columns the import writes (after the dossier's id), and where its times are.
+EVALUATION_COLUMNS = ("overall", "criteria", "comment", "first_given_at", "given_at")
+EVALUATION_TIMES = (3, 4)
+
+
+def _evaluation(given: dict | None, row: dict, ctx: ImportContext, deltas: list) -> list | None:
+    """The evaluation's row, counted on the resolution day as the live path counts it."""
+    if not given:
+        return None
+    if row["status"] not in EVALUABLE:
+        raise LineError(f"evaluation: a dossier in status {row['status']} cannot have been evaluated.")
+    if given["given_at"] < given["first_given_at"]:
+        raise LineError("evaluation.given_at: must not be before first_given_at.")
+    if row["accepted_at"] is not None:
+        deltas.append(rules_of.evaluation_deltas(row["finished_at"], None, given["overall"], ctx.rules))
+    return [given["overall"], orjson.dumps(given.get("criteria") or {}).decode(), given.get("comment"),
+            given["first_given_at"], given["given_at"]]
 
 
 def _by_day(deltas: list[dict[date, list[int]]], memo: dict) -> dict[date, list[int]]:
@@ -250,8 +291,8 @@ def _check_lengths(values: list, limits: tuple[tuple[int, str, int], ...], prefi
                             "once normalised (Unicode NFC).")
 
 
-def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
-            agency_id: int) -> tuple[dict, list[dict], list[dict[date, list[int]]]]:
+def _replay(data: dict, limit: TimeLimit, ctx: ImportContext, agency_id: int,
+            online_level: str) -> tuple[dict, list[dict], list[dict[date, list[int]]]]:
     """Validate a dossier's history through the state machine.
 
     Gives its clock columns, its step rows and the counter deltas of each step (as the
@@ -274,7 +315,10 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
     handling = agency_id
     steps = [{"seq": 1, "action": Action.ACCEPT.value if status == Status.ACCEPTED else REGISTER,
               "status_before": None, "status_after": clock.status, "at": first_at, "agency_id": agency_id,
-              "note": data.get("note"), "recorded_at": ctx.now}]
+              "note": data.get("note"), "recorded_at": ctx.now,
+              "digitized": data.get("digitized") if status == Status.ACCEPTED else None}]
+    flags = Flags(online_capable=online_level in ONLINE_CAPABLE, digitized=bool(data.get("digitized")),
+                  paid=bool(data.get("paid_online")), paid_online=bool(data.get("paid_online")))
     previous = first_at
     for number, step in enumerate(data["steps"], start=1):
         at = step["at"]
@@ -287,6 +331,9 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
             to_agency_id = ctx.agencies.get(step["to_agency_code"])
             if to_agency_id is None:
                 raise LineError(f"steps[{number}].to_agency_code: no agency has the code {step['to_agency_code']}.")
+        wrong_flags = step_flag_errors(step["action"], step)
+        if wrong_flags:
+            raise LineError(f"steps[{number}]: {describe(wrong_flags)}")
         before = clock.snapshot()
         try:
             progress.apply(clock, step["action"], at, rules, step, payment_pauses=ctx.payment_pauses)
@@ -301,11 +348,16 @@ def _replay(data: dict, limit: TimeLimit, ctx: ImportContext,
             deltas.append(rules_of.step_deltas(before, clock, at, rules))
         steps.append({"seq": number + 1, "action": step["action"], "status_before": before.status,
                       "status_after": clock.status, "at": at, "agency_id": handling, "to_agency_id": to_agency_id,
-                      "recorded_at": ctx.now, **{k: step.get(k) for k in STEP_FIELDS}})
+                      "recorded_at": ctx.now, **{k: step.get(k) for k in STEP_FIELDS},
+                      **step_flag_columns(step)})
+        flags = apply_step_flags(flags, step["action"], step)
         handling = to_agency_id or handling
         previous = at
     if first_at > ctx.now + progress.CLOCK_SKEW:
         raise LineError("The dossier's first time is in the future.")
+    if clock.accepted_at is not None:
+        deltas.append(rules_of.history_flag_deltas(clock, flags, rules))
     row = {name: getattr(clock, name) for name in CLOCK_FIELDS}
-    row.update(handling_agency_id=handling, submitted_at=data.get("submitted_at") or first_at)
+    row.update(handling_agency_id=handling, submitted_at=data.get("submitted_at") or first_at,
+               digitized=flags.digitized, paid_online=flags.paid_online, electronic_result=flags.electronic_result)
     return row, steps, [d for d in deltas if d]

@@ -18,14 +18,18 @@ from tracker.domain.codes import IMPORTED_CODE_RE
 from tracker.domain.deadlines import DAYS, HOURS
 from tracker.domain.people import (APPLICANT_FIELDS, nfc, normalize_id_number, normalize_phone, validate_email,
                                    validate_id_number, validate_phone)
+from tracker.domain.service_levels import ONLINE_LEVELS
+from tracker.domain.service_levels import STEP_FLAGS as STEP_FLAG_RULES
 from tracker.domain.statuses import Channel, Status
 from tracker.domain.workflow import Action
 
+DOSSIER_FLAGS = ("digitized", "paid_online")
 DOSSIER_KEYS = {"type", "code", "procedure_code", "channel", "applicant", "agency_code", "status", "note",
-                "accepted_at", "submitted_at", "time_limit", "steps"}
+                "accepted_at", "submitted_at", "time_limit", "steps", "online_level", *DOSSIER_FLAGS}
 APPLICANT_KEYS = set(APPLICANT_FIELDS)
 STEP_TEXT = {"note": 4000, "public_note": 4000, "handler": 255, "to_agency_code": 32, "reason": 4000}
-STEP_KEYS = {"action", "result", "new_appointment_at", "at", *STEP_TEXT}
+STEP_FLAGS = tuple(name for _, name, _ in STEP_FLAG_RULES)
+STEP_KEYS = {"action", "result", "new_appointment_at", "at", *STEP_TEXT, *STEP_FLAGS}
 ACTIONS = {a.value for a in Action}
 CHANNELS = {c.value for c in Channel}
 INTAKE_STATUSES = {Status.ACCEPTED.value, Status.REGISTERED.value}
@@ -71,6 +75,13 @@ def _time(value, nullable: bool = True) -> datetime | None:
 
 def _one_of(value, allowed) -> str:
     if not isinstance(value, str) or value not in allowed:
+        raise _Defer
+    return value
+
+
+def _flag(value) -> bool:
+    """A boolean written as one: the schema's other spellings ("true", 1) are the schema's to judge."""
+    if type(value) is not bool:  # noqa: E721
         raise _Defer
     return value
 
@@ -124,6 +135,9 @@ def _step(value) -> dict:
         out["result"] = None if value["result"] is None else _one_of(value["result"], ("approved", "denied"))
     if "new_appointment_at" in value:
         out["new_appointment_at"] = _time(value["new_appointment_at"])
+    for name in STEP_FLAGS:
+        if name in value:
+            out[name] = _flag(value[name])
     return out
 
 
@@ -151,6 +165,11 @@ def load_dossier(record: dict) -> dict | None:
                 out[name] = _time(record[name])
         if "time_limit" in record:
             out["time_limit"] = _time_limit(record["time_limit"])
+        if "online_level" in record:
+            out["online_level"] = _one_of(record["online_level"], ONLINE_LEVELS)
+        for name in DOSSIER_FLAGS:
+            if name in record:
+                out[name] = _flag(record[name])
         steps = record.get("steps", [])
         if not isinstance(steps, list):
             raise _Defer

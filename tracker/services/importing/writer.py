@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tracker.database import bulk_insert
 from tracker.models.types import naive_utc
 from tracker.services.codes import reserve_numbers
-from tracker.services.importing.records import DOSSIER_COLUMNS, STEP_COLUMNS, PreparedDossier
+from tracker.services.importing.records import DOSSIER_COLUMNS, EVALUATION_COLUMNS, STEP_COLUMNS, PreparedDossier
 from tracker.services.seals import StepDigest
 
 _LOOKUP = 500  # codes per existence query
@@ -88,6 +88,8 @@ class DossierWriter:
         # The ids were reserved in ascending order: this is the (dossier, seq) order verification reads.
         for dossier in dossiers:
             sealed.add_encoded(dossier.sealed, len(dossier.steps))
+        bulk_insert(connection, "evaluations", ("dossier_id", *EVALUATION_COLUMNS),
+                    [(i, *d.evaluation) for i, d in zip(ids, dossiers) if d.evaluation is not None])
         highest: dict[tuple[int, date], int] = {}
         for dossier in dossiers:
             if dossier.counter is not None:

@@ -7,9 +7,9 @@
 
 The rules are in docs/rules.md#statistics-counters.
 """
-from tracker.services.statistics.counters import Accumulator, on_created, on_step
+from tracker.services.statistics.counters import Accumulator, flags_of, on_created, on_evaluation, on_step
 from tracker.services.statistics.rebuild import rebuild, replay_deltas, unpaused_deltas
 from tracker.services.statistics.reports import Query, report, resolve
 
-__all__ = ["Accumulator", "Query", "on_created", "on_step", "rebuild", "replay_deltas", "report", "resolve",
+__all__ = ["Accumulator", "Query", "flags_of", "on_created", "on_evaluation", "on_step", "rebuild", "replay_deltas", "report", "resolve",
            "unpaused_deltas"]

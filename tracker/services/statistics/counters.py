@@ -15,7 +15,9 @@ from tracker.database import bulk_insert
 from tracker.domain import progress
 from tracker.domain import statistics as rules_of
 from tracker.domain.statistics import COLUMNS
+from tracker.domain.service_levels import ONLINE_CAPABLE, Flags
 from tracker.domain.statuses import Status
+from tracker.domain.workflow import Action
 from tracker.extensions import db
 from tracker.models import Dossier
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
@@ -33,22 +35,54 @@ TABLES = (_fine, _coarse, _by_procedure)
 _CHUNK = 500
 
 
+def flags_of(dossier: Dossier, paid: bool | None = None) -> Flags:
+    """The dossier's service flags; ``paid`` is read from its steps unless given."""
+    if paid is None:
+        paid = any(step.action == Action.RECEIVE_PAYMENT for step in dossier.steps)
+    return Flags(online_capable=dossier.online_level in ONLINE_CAPABLE, digitized=bool(dossier.digitized),
+                 paid=bool(paid or dossier.paid_online), paid_online=bool(dossier.paid_online),
+                 electronic_result=bool(dossier.electronic_result))
+
+
+def with_flags(deltas: dict[date, list[int]], flag_deltas: dict[date, list[int]]) -> dict[date, list[int]]:
+    """The step's deltas with its service-level deltas added in (``deltas`` is extended in place)."""
+    for day, row in flag_deltas.items():
+        rules_of.accumulate(deltas, day, row)
+    return deltas
+
+
 def on_created(dossier: Dossier) -> None:
     """Count a new dossier: nothing until it is accepted, then its reception and deadline profile."""
     if dossier.accepted_at is None:
         return
     after = clock_of(dossier)
     before = progress.DossierClock(status=Status.REGISTERED, limit=after.limit)
+    rules = deadlines()
+    flags = flags_of(dossier, paid=False)
     _record(dossier.agency_id, dossier.procedure_id, dossier.channel,
-            rules_of.step_deltas(before, after, dossier.accepted_at, deadlines()))
+            with_flags(rules_of.step_deltas(before, after, dossier.accepted_at, rules),
+                       rules_of.flag_deltas(before, after, Flags(), flags, rules)))
 
 
-def on_step(dossier: Dossier, before: progress.DossierClock, after: progress.DossierClock, at: datetime) -> None:
-    """Move the counters of a dossier by one step (``before`` and ``after`` are its clock around it)."""
+def on_step(dossier: Dossier, before: progress.DossierClock, after: progress.DossierClock, at: datetime,
+            flags_before: Flags | None = None, flags_after: Flags | None = None) -> None:
+    """Move the counters of a dossier by one step (``before`` and ``after`` are its clock around it,
+    ``flags_before`` and ``flags_after`` its service flags)."""
     if after.accepted_at is None:
         return
+    rules = deadlines()
+    deltas = rules_of.step_deltas(before, after, at, rules)
+    if flags_before is not None:
+        deltas = with_flags(deltas, rules_of.flag_deltas(before, after, flags_before, flags_after, rules))
+    _record(dossier.agency_id, dossier.procedure_id, dossier.channel, deltas)
+
+
+def on_evaluation(dossier: Dossier, old: str | None, new: str | None) -> None:
+    """Move the evaluation counts of the dossier's resolution day from level ``old`` to ``new``."""
+    if dossier.accepted_at is None:
+        return
     _record(dossier.agency_id, dossier.procedure_id, dossier.channel,
-            rules_of.step_deltas(before, after, at, deadlines()))
+            rules_of.evaluation_deltas(dossier.finished_at, old, new, deadlines()))
 
 
 class Accumulator:

@@ -29,6 +29,7 @@ GROUP_HEADERS = {
     None: ("Phạm vi", "Scope"), "agency": ("Cơ quan, đơn vị", "Agency"),
     "procedure": ("Thủ tục hành chính", "Procedure"), "field": ("Lĩnh vực", "Field"),
     "month": ("Tháng", "Month"), "channel": ("Kênh nộp hồ sơ", "Channel"),
+    "online_level": ("Mức độ dịch vụ trực tuyến", "Online service level"),
 }
 TOTAL_LABEL = {"vi": "Tổng cộng", "en": "Total"}
 PERIOD_LABELS = {

@@ -47,6 +47,7 @@ from tracker.domain import statistics as rules_of
 from tracker.domain.messages import N_
 from tracker.domain.deadlines import HOURS, Deadlines, TimeLimit
 from tracker.domain.statistics import Counters, Period
+from tracker.domain.service_levels import ONLINE_LEVELS, online_level_label
 from tracker.domain.statuses import CHANNEL_CODES, Channel, channel_label, normalize_language
 from tracker.domain.workflow import PAUSED_STATUSES
 from tracker.extensions import db
@@ -167,7 +168,7 @@ def _plan(query: Query, tree: AgencyTree) -> _Plan:
     if query.field is not None:
         field_ids = set(db.session.scalars(select(Procedure.id).where(Procedure.field == query.field)))
         procedure_ids = field_ids if procedure_ids is None else procedure_ids & field_ids
-    by_procedure = procedure_ids is not None or query.group_by in ("procedure", "field")
+    by_procedure = procedure_ids is not None or query.group_by in ("procedure", "field", "online_level")
     by_agency = query.agency is not None or query.group_by == "agency"
     # The narrowest table that has every column the report filters or groups by.
     table = (_fine if by_procedure and by_agency else _by_procedure if by_procedure else _coarse)
@@ -175,7 +176,7 @@ def _plan(query: Query, tree: AgencyTree) -> _Plan:
     plan = _filtered(table, scope if scope is not None and len(scope) < len(tree.by_id) else None,
                      procedure_ids, query.channel)
     plan.source = {"agency": "agency", "procedure": "procedure", "field": "procedure",
-                   "channel": "channel"}.get(query.group_by)
+                   "channel": "channel", "online_level": "procedure"}.get(query.group_by)
     if query.group_by == "agency":
         groups = tree.group_of(query.agency.id if query.agency else None)
         inside = {a: g for a, g in groups.items() if scope is None or a in scope}
@@ -191,6 +192,11 @@ def _plan(query: Query, tree: AgencyTree) -> _Plan:
         return _keyed(plan, "procedure_id", dict(db.session.execute(select(Procedure.id, Procedure.field)).all()).get)
     if query.group_by == "channel":
         return _keyed(plan, "channel")
+    if query.group_by == "online_level":
+        # The procedure's level now, as the field is its field now (the online rate itself
+        # counts each dossier with the level it was received with).
+        return _keyed(plan, "procedure_id",
+                      dict(db.session.execute(select(Procedure.id, Procedure.online_level)).all()).get)
     return plan
 
 
@@ -234,7 +240,16 @@ def _cumulative(table, last: date):
     return condition, sign
 
 
-_WIDTH = 8  # values per row of the report query (the flows need eight)
+#: The service-level flows (docs/rules.md#rates) read after the eight II.06a flows, as ``Counters`` names them.
+_SERVICE_FLOWS = ("online_capable", "online_capable_online", "digitized", "paid", "paid_online", "completed",
+                  "electronic_result", "very_satisfied", "satisfied", "dissatisfied")
+_WIDTH = 8 + len(_SERVICE_FLOWS)  # values per row of the report query (the flows need them all)
+
+
+def _service_flows(t) -> list:
+    """The SQL of each of ``_SERVICE_FLOWS``: a column, or the online share of ``online_capable``."""
+    return [case((t.c.channel == "online", t.c.online_capable), else_=0) if name == "online_capable_online"
+            else t.c[name] for name in _SERVICE_FLOWS]
 
 
 def _part(plan: _Plan, number: int, condition, columns: list):
@@ -252,7 +267,7 @@ def _statement(plan: _Plan, period: Period, judged: date):
     carried_cells, carried_sign = _cumulative(t, period.start - timedelta(days=1))
     overdue_cells, overdue_sign = _cumulative(t, judged)
     flows = [*[case((t.c.channel == channel, t.c.received), else_=0) for channel in ("online", "direct", "postal")],
-             t.c.early, t.c.on_time, t.c.late, t.c.withdrawn, t.c.processing_days]
+             t.c.early, t.c.on_time, t.c.late, t.c.withdrawn, t.c.processing_days, *_service_flows(t)]
     return union_all(
         _part(plan, 0, carried_cells, [(t.c.received - t.c.early - t.c.on_time - t.c.late - t.c.withdrawn)
                                        * carried_sign]),
@@ -320,6 +335,8 @@ def _figures(plan: _Plan, period: Period, today: date, rules: Deadlines,
             counters.late += values[5]
             counters.withdrawn += values[6]
             counters.processing_days += values[7]
+            for name, value in zip(_SERVICE_FLOWS, values[8:]):
+                setattr(counters, name, getattr(counters, name) + value)
         else:
             counters.overdue += values[0] + (values[1] if off else 0)
     if judged == today and judged_now:
@@ -398,6 +415,8 @@ def _group_labels(query: Query, tree: AgencyTree, keys: Iterable) -> list[tuple[
         return [(k, k, k) for k in sorted(keys)]
     if query.group_by == "channel":
         return [(k, k, channel_label(k, query.lang)) for k in sorted(keys, key=lambda c: CHANNEL_CODES[Channel(c)])]
+    if query.group_by == "online_level":
+        return [(k, k, online_level_label(k, query.lang)) for k in sorted(keys, key=ONLINE_LEVELS.index)]
     return []
 
 
