@@ -222,7 +222,7 @@ def lookup(args, port: int, baseline_port: int, paths: list[str]) -> tuple[Resul
 
 
 def stats_paths(database: Database) -> dict[str, str]:
-    """The four statistics requests, on the last full year of the data."""
+    """The statistics requests (and the yearly service index by agency), on the last full year of the data."""
     root = database.query("SELECT code FROM agencies WHERE parent_id IS NULL ORDER BY code LIMIT 1")[0][0]
     department = database.query("SELECT code FROM agencies WHERE level = 'department' AND parent_id IS NOT NULL "
                                  "ORDER BY code LIMIT 1")[0][0]
@@ -232,7 +232,9 @@ def stats_paths(database: Database) -> dict[str, str]:
             "stats (b) quarter, department, by procedure": f"{base}period={year}-Q2&agency={department}"
                                                             "&group_by=procedure",
             "stats (c) year by month": f"{base}period={year}&group_by=month",
-            "stats (d) month by channel": f"{base}period={year}-06&group_by=channel"}
+            "stats (d) month by channel": f"{base}period={year}-06&group_by=channel",
+            "service index (e) year, by agency under root":
+                f"/api/v1/public/service-index?period={year}&agency={root}&group_by=agency"}
 
 
 def statistics(args, port: int, database: Database) -> list[Result]:
