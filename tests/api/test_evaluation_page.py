@@ -47,3 +47,18 @@ def test_the_form_refuses_as_the_api_does(client, finished, auth):
     assert client.get("/lookup/evaluation", query_string={"code": open_one["code"]}).status_code == 409
     assert client.post("/lookup/evaluation", data={"code": open_one["code"], "verify": PHONE,
                                                    "overall": "satisfied"}).status_code == 409
+
+
+def test_the_form_speaks_the_chosen_language_and_names_what_is_missing(client, finished):
+    code, _ = finished
+    missing = client.post("/lookup/evaluation", data={"code": code, "verify": PHONE})
+    assert missing.status_code == 422 and "Vui lòng chọn mức độ hài lòng chung." in missing.get_data(as_text=True)
+    page = client.get("/lookup/evaluation", query_string={"code": code, "lang": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "<h1>Rate the service</h1>" in page
+    assert 'name="lang" value="en"' in page and "Overall satisfaction" in page
+    english = client.post("/lookup/evaluation", data={"code": code, "overall": "satisfied", "lang": "en"})
+    text = english.get_data(as_text=True)
+    assert english.status_code == 422 and "Give the ID number or phone number" in text
+    assert f'href="/lookup/evaluation?code={code}&amp;lang=vi"' in text  # the switch leads back to the form
+    lookup = client.get("/lookup", query_string={"code": code}).get_data(as_text=True)
+    assert f'href="/lookup/evaluation?code={code}" id="evaluate"' in lookup

@@ -158,4 +158,5 @@ def test_the_spreadsheet_carries_the_new_columns(client, history):
     text = client.get("/api/v1/public/stats.csv", query_string={"period": "2025-03"}).get_data(as_text=True)
     header, *rows = text.lstrip("\ufeff").splitlines()
     assert "Tỷ lệ số hóa hồ sơ" in header and "Tỷ lệ hài lòng" in header
-    assert "50.00%" in rows[-1] and "66.67%" in rows[-1]
+    # The CSV writes figures as the Vietnamese page does (a decimal comma).
+    assert "50,00%" in rows[-1] and "66,67%" in rows[-1]

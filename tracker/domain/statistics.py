@@ -592,12 +592,14 @@ II06A_GROUPS: dict[str, tuple[str, str]] = {
     "received": ("Tiếp nhận", "Received"),
     "resolved": ("Đã giải quyết", "Resolved"),
     "pending": ("Đang giải quyết", "Pending"),
+    "evaluations": ("Đánh giá của người dân", "Citizens' evaluations"),
 }
 #: Second-row labels that differ from the full ones: under its group, a total is just "Total".
 II06A_SHORT: dict[str, tuple[str, str]] = {
     "received.total": ("Tổng số", "Total"),
     "resolved.total": ("Tổng số", "Total"),
     "pending.total": ("Tổng số", "Total"),
+    "evaluations.total": ("Tổng số", "Total"),
 }
 #: On-time and progress rates from this fraction up are good, from the second one up fair, below poor.
 RATE_GOOD, RATE_FAIR = 0.9, 0.7
