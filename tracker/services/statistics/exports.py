@@ -67,16 +67,16 @@ class Table:
     rows: list[list] = field(default_factory=list)
 
 
-def _kinds() -> list[str | None]:
-    return [None, None, None] + [kind for *_, kind in rules_of.II06A_COLUMNS]
+def _kinds(columns) -> list[str | None]:
+    return [None, None, None] + [kind for *_, kind in columns]
 
 
-def _header(english: bool, group_header: str) -> tuple[list[HeaderCell], list[HeaderCell], list[str]]:
+def _header(english: bool, group_header: str, columns) -> tuple[list[HeaderCell], list[HeaderCell], list[str]]:
     top = [HeaderCell(label, rowspan=2, key=key) for key, label in
            (("number", "No." if english else "STT"), ("code", "Code" if english else "Mã"), ("name", group_header))]
     sub: list[HeaderCell] = []
     labels = [cell.label for cell in top]
-    for path, vi, en, _kind in rules_of.II06A_COLUMNS:
+    for path, vi, en, _kind in columns:
         labels.append(en if english else vi)
         group = path.split(".")[0] if "." in path else None
         if group is None:
@@ -89,21 +89,22 @@ def _header(english: bool, group_header: str) -> tuple[list[HeaderCell], list[He
     return top, sub, labels
 
 
-def table(body: dict, lang: str) -> Table:
+def table(body: dict, lang: str, columns=rules_of.II06A_COLUMNS) -> Table:
     """The II.06a table of a report: two header rows, then the groups' rows and the totals row.
 
-    Rates stay fractions and mean days stay numbers; formats decide how to print them
-    (:func:`cell_text` for text).
+    ``columns`` are the II.06a form's (the dashboard), or ``SPREADSHEET_COLUMNS`` with the
+    Decision 766 figures after them (the downloads). Rates stay fractions and mean days
+    stay numbers; formats decide how to print them (:func:`cell_text` for text).
     """
     english = normalize_language(lang) == "en"
     group_header = GROUP_HEADERS.get(body["filters"]["group_by"], GROUP_HEADERS[None])[english]
-    top, sub, labels = _header(english, group_header)
-    result = Table(top=top, sub=sub, labels=labels, kinds=_kinds())
+    top, sub, labels = _header(english, group_header, columns)
+    result = Table(top=top, sub=sub, labels=labels, kinds=_kinds(columns))
     for number, group in enumerate(body["groups"], start=1):
         result.rows.append([number, group["key"], group["name"],
-                            *[_value(group, path) for path, *_ in rules_of.II06A_COLUMNS]])
+                            *[_value(group, path) for path, *_ in columns]])
     result.rows.append(["", "", TOTAL_LABEL["en" if english else "vi"],
-                        *[_value(body["totals"], path) for path, *_ in rules_of.II06A_COLUMNS]])
+                        *[_value(body["totals"], path) for path, *_ in columns]])
     return result
 
 
@@ -149,7 +150,7 @@ def filename(body: dict, extension: str) -> str:
 def csv_bytes(body: dict, lang: str) -> bytes:
     """The II.06a table as UTF-8 CSV with a byte-order mark (so that Excel reads the Vietnamese):
     two header lines (the groups, then their columns), the figures written as on the page."""
-    result = table(body, lang)
+    result = table(body, lang, rules_of.SPREADSHEET_COLUMNS)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
@@ -191,7 +192,7 @@ def workbook(body: dict, lang: str) -> bytes:
     """An .xlsx file: the II.06a table (two header rows, merged as on the form) on the first sheet,
     the period and the filters on the second."""
     english = normalize_language(lang) == "en"
-    result = table(body, lang)
+    result = table(body, lang, rules_of.SPREADSHEET_COLUMNS)
     book = Workbook()
     sheet = book.active
     sheet.title = "II.06a"
