@@ -29,10 +29,16 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "do_connect")
     def create_private(_dialect, _record, _args, _kwargs):
-        # Created 0600 just before SQLite opens it, never for a moment readable by others;
-        # nothing is created by an app that never connects (a refused restore, say).
-        if path and path != ":memory:" and not path.startswith("file:") and os.path.isdir(os.path.dirname(path) or "."):
-            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        # A missing file is created 0600 just before SQLite opens it, never for a moment
+        # readable by others; nothing is created by an app that never connects (a refused
+        # restore). Only a missing one: closing a descriptor of an open database would drop
+        # the POSIX locks SQLite holds on it for the process's other connections.
+        if (path and path != ":memory:" and not path.startswith("file:") and not os.path.exists(path)
+                and os.path.isdir(os.path.dirname(path) or ".")):
+            try:
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+            except FileExistsError:
+                pass
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
