@@ -58,7 +58,7 @@ POSTGRES_DATABASE = "tracker_bench"
 REDIS_URL = "redis://127.0.0.1:6379/9"
 #: gunicorn's workers, as gunicorn.conf.py counts them: every one must be warm before a measurement.
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2 + 1))
-CLERK = ("bench-clerk", "Bench-Clerk-Passw0rd-2026")
+CLERK = ("bench-clerk", "Lantern-harbour-7-quiet-river")
 CLERK_STEPS = [{"action": "process", "public_note": "Đang thẩm định"},
                {"action": "request_supplement", "reason": "Thiếu bản sao giấy khai sinh"},
                {"action": "receive_supplement"},
@@ -293,17 +293,23 @@ def clerks(args, port: int, database: Database) -> Result:
 # -- one database ---------------------------------------------------------------------------------
 
 def bench_database(args, database: Database, data: Path, env: dict) -> dict:
-    say(f"== {database.name}: importing {data.name} ({data.stat().st_size / 1e6:.0f} MB)")
-    database.create()
-    try:
-        app_env = {**env, "TRACKER_DATABASE_URL": database.url}
+    app_env = {**env, "TRACKER_DATABASE_URL": database.url}
+    if args.reuse:
+        say(f"== {database.name}: the database of an earlier --keep run, as it is (migrated to the code's schema)")
         run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], app_env)
-        import_seconds = run([str(BIN / "flask"), "--app", "wsgi", "tracker", "import", str(data)], app_env)
-        say(f"  import: {args.dossiers} dossiers in {import_seconds:.1f} s = "
-            f"{args.dossiers / import_seconds:.0f} dossiers/s")
+        import_seconds = 0.0
+    else:
+        say(f"== {database.name}: importing {data.name} ({data.stat().st_size / 1e6:.0f} MB)")
+        database.create()
+    try:
+        if not args.reuse:
+            run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], app_env)
+            import_seconds = run([str(BIN / "flask"), "--app", "wsgi", "tracker", "import", str(data)], app_env)
+            say(f"  import: {args.dossiers} dossiers in {import_seconds:.1f} s = "
+                f"{args.dossiers / import_seconds:.0f} dossiers/s")
+            create_clerk(database, app_env)
         codes = [row[0] for row in database.query("SELECT code FROM dossiers ORDER BY random() LIMIT 5000")]
         paths = [f"/api/v1/public/dossiers/{quote(code, safe='')}" for code in codes]
-        create_clerk(database, app_env)
         logs = Path(args.workdir)
         with gunicorn("wsgi:app", app_env, logs / f"gunicorn-{database.name}.log") as port, \
                 gunicorn("bench.baseline:app", {**env, **database.baseline_env()},
@@ -312,7 +318,8 @@ def bench_database(args, database: Database, data: Path, env: dict) -> dict:
             stats = statistics(args, port, database)
             writes = clerks(args, port, database)
     finally:
-        database.drop()
+        if not args.keep:
+            database.drop()
     slowest_p50 = max(stats, key=lambda r: r.p50)
     slowest_p99 = max(stats, key=lambda r: r.p99)
     return {"database": database.name, "dossiers": args.dossiers, "import_seconds": round(import_seconds, 1),
@@ -334,6 +341,10 @@ def main() -> None:
     parser.add_argument("--stats-clients", type=int, default=4, help="Concurrent clients of the statistics.")
     parser.add_argument("--write-clients", type=int, default=16, help="Concurrent clerks.")
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="Measure one database only.")
+    parser.add_argument("--keep", action="store_true",
+                        help="Keep the databases after the run (for --reuse; the SQLite file stays in --workdir).")
+    parser.add_argument("--reuse", action="store_true",
+                        help="Measure the databases an earlier --keep run of the same size left, without importing.")
     parser.add_argument("--workdir", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args()
     workdir = Path(args.workdir)

@@ -3,7 +3,9 @@
     python -m bench.generate OUT.jsonl --dossiers 1000000 [--seed 1]
 
 Dossiers are spread over the last two years with five steps each for the
-finished ones, through the same path a clerk's history would take.
+finished ones, through the same path a clerk's history would take. Procedures have
+online levels, dossiers the digitisation and online-payment flags, and a share of
+the finished ones an evaluation, so that the service index has something to count.
 """
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ from zoneinfo import ZoneInfo
 import orjson
 
 #: Changes whenever the generated data changes: the cached files are named by it.
-VERSION = 1
+VERSION = 2
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELDS = ["Hộ tịch", "Chứng thực", "Đất đai", "Xây dựng", "Doanh nghiệp", "Y tế", "Giáo dục", "Văn hóa"]
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ"]
 GIVEN = ["An", "Bình", "Châu", "Dũng", "Hà", "Hải", "Hoa", "Lan", "Long", "Mai", "Nam", "Tâm", "Vy"]
+ONLINE_LEVELS = ("full", "partial", "none")
+EVALUATIONS = (("very_satisfied", 6), ("satisfied", 3), ("dissatisfied", 1))
+FINISHED = {"complete", "return_result", "stop"}  # the evaluable ends (not a withdrawal)
 PATHS = [
     (["process", "process", "complete", "return_result"], 60),
     (["process", "request_supplement", "receive_supplement", "complete"], 15),
@@ -44,7 +49,7 @@ def agencies(count: int) -> list[dict]:
 def procedures(count: int) -> list[dict]:
     """Procedures with limits in days, a few in hours."""
     return [{"type": "procedure", "code": f"9.{n:06d}", "name": f"Thủ tục thử nghiệm {n}",
-             "field": FIELDS[n % len(FIELDS)],
+             "field": FIELDS[n % len(FIELDS)], "online_level": ONLINE_LEVELS[n % 3],
              "time_limit": {"value": 4 if n % 10 == 0 else 3 + n % 15,
                             "unit": "working_hours" if n % 10 == 0 else "working_days"}}
             for n in range(1, count + 1)]
@@ -79,15 +84,25 @@ def dossiers(count: int, agency_rows: list[dict], procedure_rows: list[dict], rn
                 step["reason"] = "Thiếu giấy tờ"
             if action == "complete":
                 step["result"] = "approved"
+                step["electronic_result"] = rng.random() < 0.4
+            if action == "receive_payment":
+                step["online"] = rng.random() < 0.5
             if action == "process":
                 step["public_note"] = "Đang thẩm định"
             steps.append(step)
-        yield {"type": "dossier", "code": f"{agency}-{key[1]}-{counters[key]:04d}", "agency_code": agency,
+        record = {"type": "dossier", "code": f"{agency}-{key[1]}-{counters[key]:04d}", "agency_code": agency,
                "procedure_code": procedure_rows[n % len(procedure_rows)]["code"],
                "channel": ("online", "direct", "postal")[n % 3], "accepted_at": accepted.isoformat(),
                "applicant": {"name": f"{rng.choice(FAMILY)} Văn {rng.choice(GIVEN)}",
                              "id_number": f"{rng.randrange(10**11, 10**12)}", "phone": f"09{rng.randrange(10**8):08d}"},
-               "steps": steps}
+               "steps": steps, "digitized": rng.random() < 0.7}
+        if steps and steps[-1]["action"] in FINISHED and rng.random() < 0.3:
+            given = datetime.fromisoformat(steps[-1]["at"]) + timedelta(hours=rng.randrange(1, 48))
+            if given < now:
+                overall = rng.choices([e for e, _ in EVALUATIONS], weights=[w for _, w in EVALUATIONS])[0]
+                record["evaluation"] = {"overall": overall, "first_given_at": given.isoformat(),
+                                        "given_at": given.isoformat()}
+        yield record
 
 
 def main() -> None:

@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     from tracker.api.glossary import describe_field
     from tracker.database import configure_engine
     from tracker.models.migrating import MIGRATE_OPTIONS
+    from tracker.models.revision import track_changes
     from tracker.extensions import db, jwt, limiter, migrate
     from tracker.http import i18n
     from tracker.services.auth import install_token_callbacks
@@ -91,6 +92,8 @@ def register_extensions(app: Flask) -> None:
     api.ma_plugin.converter.add_attribute_function(describe_field)
     with app.app_context():
         configure_engine(db.engine)
+        # Every write to the primary moves the data revision (tracker.models.revision).
+        track_changes(db.engine)
 
 
 def _migrations_dir():

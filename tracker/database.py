@@ -12,6 +12,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: A connection's note that its transaction changed data the public reports read
+#: (set and acted on by ``tracker.models.revision``).
+CHANGED = "tracker_public_data_changed"
 
 
 def _wants_write_lock() -> bool:
@@ -99,6 +102,12 @@ class RoutingSession(Session):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
+def note_change(connection: Connection) -> None:
+    """Count the connection's transaction as a change of public data (writes that no
+    statement shows, such as COPY)."""
+    connection.info[CHANGED] = True
+
+
 def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
     """Insert many rows already in the driver's types, in the connection's transaction.
 
@@ -107,6 +116,7 @@ def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows
     """
     if not rows:
         return
+    note_change(connection)
     if connection.dialect.name != "postgresql":
         marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         connection.exec_driver_sql(

@@ -46,7 +46,7 @@ AuditPageSchema = page_schema(AuditRecordSchema)
 
 @bp.get("")
 @roles_required("admin")
-@bp.arguments(AuditQuerySchema, location="query")
+@bp.arguments(AuditQuerySchema(), location="query")
 @bp.response(200, AuditPageSchema)
 def all(args):
     """Audit records, newest first, filtered by target, actor, action and time."""

@@ -55,7 +55,7 @@ def _expires_in() -> int:
 
 
 @bp.post("/login")
-@bp.arguments(LoginSchema)
+@bp.arguments(LoginSchema())
 @bp.response(200, TokensSchema)
 @bp.alt_response(401, description="Unknown user or wrong password (the same answer for both).")
 @bp.alt_response(429, description="Too many failed attempts from this address or for this user.")
@@ -96,7 +96,7 @@ def refresh():
 @bp.post("/logout")
 @roles_required(*STAFF)
 @writes
-@bp.arguments(LogoutSchema, required=False)
+@bp.arguments(LogoutSchema(), required=False)
 @bp.response(204)
 def logout(data):
     """End the session: its access and refresh tokens are refused from now on.

@@ -67,7 +67,7 @@ class OverrideQuerySchema(PageArgs):
 
 
 @bp.get("/days")
-@bp.arguments(DaysQuerySchema, location="query")
+@bp.arguments(DaysQuerySchema(), location="query")
 @bp.response(200, DaySchema(many=True))
 def days(args):
     """Each day of a range (at most 366), working or not, with its holiday or override name."""
@@ -76,7 +76,7 @@ def days(args):
 
 
 @bp.get("/due")
-@bp.arguments(DueQuerySchema, location="query")
+@bp.arguments(DueQuerySchema(), location="query")
 @bp.response(200, DueSchema)
 def due(args):
     """The effective intake time and the deadline for an acceptance time and a time limit."""
@@ -102,7 +102,7 @@ def due(args):
 
 @bp.get("/overrides")
 @roles_required("admin")
-@bp.arguments(OverrideQuerySchema, location="query")
+@bp.arguments(OverrideQuerySchema(), location="query")
 @bp.response(200, OverridePageSchema)
 def all_overrides(args):
     """The local overrides of the national calendar."""
@@ -113,7 +113,7 @@ def all_overrides(args):
 @bp.post("/overrides")
 @roles_required("admin")
 @writes
-@bp.arguments(OverrideSchema)
+@bp.arguments(OverrideSchema())
 @bp.response(201, OverrideSchema)
 @bp.alt_response(409, description="That date has an override already.")
 def new_override(data):

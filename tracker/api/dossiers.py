@@ -43,7 +43,7 @@ def _for_write(code: str):
 
 @bp.get("")
 @roles_required(*STAFF)
-@bp.arguments(DossierQuerySchema, location="query")
+@bp.arguments(DossierQuerySchema(), location="query")
 @bp.response(200, DossierPageSchema)
 def all(args):
     """Search the dossiers of your subtree."""
@@ -60,7 +60,7 @@ NOT_JSON = "The body is not JSON: send it as application/json."
 @bp.post("")
 @roles_required(*WRITERS)
 @writes
-@bp.arguments(DossierCreateSchema)
+@bp.arguments(DossierCreateSchema())
 @bp.response(201, DossierSchema)
 @bp.alt_response(415, description=NOT_JSON)
 @bp.alt_response(403, description="Not a writer, outside your subtree, or accepted_at given by a non-admin.")
@@ -83,7 +83,7 @@ def get(code):
 @bp.patch("/<path:code>")
 @roles_required(*WRITERS)
 @writes
-@bp.arguments(DossierPatchSchema)
+@bp.arguments(DossierPatchSchema())
 @bp.response(200, DossierSchema)
 @bp.alt_response(415, description=NOT_JSON)
 @bp.alt_response(412, description="If-Match is stale.")
@@ -104,7 +104,7 @@ STEP_DESCRIPTION = (
 @bp.post("/<path:code>/steps")
 @roles_required(*WRITERS)
 @writes
-@bp.arguments(StepCreateSchema)
+@bp.arguments(StepCreateSchema())
 @bp.response(201, StepResultSchema)
 @bp.alt_response(415, description=NOT_JSON)
 @bp.alt_response(409, description="The state machine refuses this action now; see allowed_actions.")

@@ -28,7 +28,7 @@ bp = Blueprint("evaluations", __name__, url_prefix="/api/v1",
 
 @bp.post("/public/dossiers/<path:code>/evaluation")
 @public_limit
-@bp.arguments(EvaluationCreateSchema)
+@bp.arguments(EvaluationCreateSchema())
 @bp.response(201, EvaluationSchema)
 @bp.alt_response(200, schema=EvaluationSchema, description="The evaluation replaced one given within 30 days.")
 @bp.alt_response(403, description="`verify` is not the applicant's ID number or phone.")
@@ -92,7 +92,7 @@ def all_criteria():
 @bp.post("/evaluation-criteria")
 @roles_required("admin")
 @writes
-@bp.arguments(CriterionSchema)
+@bp.arguments(CriterionSchema())
 @bp.response(201, CriterionSchema)
 @bp.alt_response(409, description="The key exists already.")
 def new_criterion(data):
@@ -103,7 +103,7 @@ def new_criterion(data):
 @bp.patch("/evaluation-criteria/<key>")
 @roles_required("admin")
 @writes
-@bp.arguments(CriterionPatchSchema)
+@bp.arguments(CriterionPatchSchema())
 @bp.response(200, CriterionSchema)
 def update_criterion(data, key):
     """Relabel, reorder, retire (`active: false`) or bring back a criterion (admins)."""

@@ -44,7 +44,7 @@ class LateDossierSchema(ma.Schema):
 
 @bp.get("/late-dossiers")
 @public_limit
-@bp.arguments(LateQuerySchema, location="query")
+@bp.arguments(LateQuerySchema(), location="query")
 @bp.response(200, page_schema(LateDossierSchema))
 @bp.alt_response(422, description="An impossible period or an unknown agency.")
 @bp.alt_response(429, description="Too many requests from this client; see Retry-After.")

@@ -113,7 +113,7 @@ def get(code):
 
 
 @bp.post("/dossiers/<path:code>/verify")
-@bp.arguments(VerifySchema)
+@bp.arguments(VerifySchema())
 @bp.response(200, PublicDossierSchema)
 @_documented_errors
 @bp.doc(security=[], parameters=LOOKUP_PARAMETERS[1:2])

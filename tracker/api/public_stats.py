@@ -8,7 +8,6 @@ the pre-aggregated counters (``tracker.services.statistics``). Answers carry an
 from __future__ import annotations
 
 import marshmallow as ma
-import orjson
 from flask import Response, request
 from flask_smorest import Blueprint
 
@@ -126,7 +125,7 @@ def _download(args: dict, render, mimetype: str, extension: str) -> Response:
 
 @bp.get("/stats")
 @public_limit
-@bp.arguments(StatsQuerySchema, location="query")
+@bp.arguments(StatsQuerySchema(), location="query")
 @bp.response(200, StatsSchema)
 @bp.alt_response(304, description=NOT_MODIFIED)
 @bp.alt_response(422, description="An impossible period (2026-Q7, 2026-13, from after to, a bad date) "
@@ -136,12 +135,12 @@ def _download(args: dict, render, mimetype: str, extension: str) -> Response:
 def stats(args):
     """The statistics of a period: received (carried over, by channel), resolved (early, on time, late),
     pending (within deadline, overdue), withdrawn, rates; optionally grouped."""
-    return _cacheable(Response(orjson.dumps(build(args)), mimetype="application/json"))
+    return _cacheable(Response(statistics.report_json(build_query(args)), mimetype="application/json"))
 
 
 @bp.get("/stats.csv")
 @public_limit
-@bp.arguments(SpreadsheetQuerySchema, location="query")
+@bp.arguments(SpreadsheetQuerySchema(), location="query")
 @bp.response(200, {"type": "string"}, content_type="text/csv",
              description="The II.06a table, UTF-8 with a byte-order mark (Excel reads the Vietnamese), "
                          "groups then the total.")
@@ -155,7 +154,7 @@ def stats_csv(args):
 
 @bp.get("/stats.xlsx")
 @public_limit
-@bp.arguments(SpreadsheetQuerySchema, location="query")
+@bp.arguments(SpreadsheetQuerySchema(), location="query")
 @bp.response(200, {"type": "string", "format": "binary"}, content_type=exports.XLSX_MIMETYPE,
              description="The II.06a table as an Excel workbook.")
 @bp.alt_response(304, description=NOT_MODIFIED)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import marshmallow as ma
-import orjson
 from flask import Response
 from flask_smorest import Blueprint
 
@@ -49,7 +48,7 @@ class ServiceIndexSchema(ma.Schema):
 
 @bp.get("/public/service-index")
 @public_limit
-@bp.arguments(StatsQuerySchema, location="query")
+@bp.arguments(StatsQuerySchema(), location="query")
 @bp.response(200, ServiceIndexSchema)
 @bp.alt_response(422, description="An impossible period or an unknown filter value or grouping.")
 @bp.alt_response(429, description="Too many requests from this client; see Retry-After.")
@@ -57,8 +56,7 @@ class ServiceIndexSchema(ma.Schema):
 def public_index(args):
     """The service index of a period: per group of Decision 766, the rate, the points and the maximum;
     the score out of the measured groups' maximum (82 by default), never scaled to 100."""
-    body = service_index.index_report(build_query(args))
-    return cacheable(Response(orjson.dumps(body), mimetype="application/json"))
+    return cacheable(Response(service_index.index_json(build_query(args)), mimetype="application/json"))
 
 
 @bp.get("/service-index/weights")
@@ -72,7 +70,7 @@ def get_weights():
 @bp.put("/service-index/weights")
 @roles_required("admin")
 @writes
-@bp.arguments(WeightsSchema)
+@bp.arguments(WeightsSchema())
 @bp.response(200, WeightsSchema)
 def put_weights(data):
     """Change the weights, e.g. for a province that adapts Decision 766 (admins)."""

@@ -43,7 +43,7 @@ UserPageSchema = page_schema(UserSchema)
 
 @bp.get("")
 @roles_required("admin", "manager")
-@bp.arguments(PageArgs, location="query")
+@bp.arguments(PageArgs(), location="query")
 @bp.response(200, UserPageSchema)
 def all(args):
     """The users the caller manages."""
@@ -61,7 +61,7 @@ def get(username):
 @bp.post("")
 @roles_required("admin", "manager")
 @writes
-@bp.arguments(UserSchema)
+@bp.arguments(UserSchema())
 @bp.response(201, UserSchema)
 @bp.alt_response(409, description="The username is taken.")
 def new(data):
@@ -72,7 +72,7 @@ def new(data):
 @bp.patch("/<username>")
 @roles_required("admin", "manager")
 @writes
-@bp.arguments(UserPatchSchema)
+@bp.arguments(UserPatchSchema())
 @bp.response(200, UserSchema)
 def update(data, username):
     """Change a user's name, role, agency, password or active flag."""

@@ -5,9 +5,10 @@ from tracker.models.dossiers import Dossier, DossierCounter, Step
 from tracker.models.records import AuditHead, AuditRecord, IdempotencyKey
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
 from tracker.models.evaluations import Evaluation, EvaluationCriterion, ServiceIndexWeight
+from tracker.models.revision import DataRevision
 
 __all__ = [
     "Agency", "AuditHead", "AuditRecord", "CalendarOverride", "Dossier", "DossierCounter",
     "IdempotencyKey", "LoginSession", "Procedure", "RevokedToken", "Step", "User", "Evaluation",
-    "EvaluationCriterion", "ServiceIndexWeight",
+    "EvaluationCriterion", "ServiceIndexWeight", "DataRevision",
 ]

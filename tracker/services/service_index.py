@@ -10,7 +10,8 @@ from tracker.extensions import db
 from tracker.models import ServiceIndexWeight
 from tracker.services import audit
 from tracker.services.audit import Actor
-from tracker.services.statistics import Query, report
+from tracker.services.replica import public_read
+from tracker.services.statistics import Query, remembered_json, remembered_report, report
 
 
 def weights() -> dict[str, float]:
@@ -33,7 +34,23 @@ def set_weights(who: Actor, data: dict) -> dict[str, float]:
 
 
 def index_report(query: Query, now: datetime | None = None) -> dict:
-    """``{period, filters, weights, totals, groups}``: the report's counters turned into the index."""
+    """``{period, filters, weights, totals, groups}``: the report's counters turned into the index.
+
+    Remembered like the report itself while the data stays the same (``answers``).
+    """
+    return public_read(_remembered_index, query, now)
+
+
+def index_json(query: Query, now: datetime | None = None) -> bytes:
+    """``index_report`` as JSON, the bytes remembered as the index is."""
+    return remembered_json("index", query, now, _remembered_index)
+
+
+def _remembered_index(query: Query, now: datetime | None) -> dict:
+    return remembered_report("index", query, now, lambda at: _index_report(query, at))
+
+
+def _index_report(query: Query, now: datetime) -> dict:
     body = report(query, now)
     current = weights()
     return {

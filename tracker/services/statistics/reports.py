@@ -36,8 +36,11 @@ import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
+import orjson
+
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 
@@ -55,9 +58,12 @@ from tracker.models import Agency, Dossier, Procedure
 from tracker.models.statistics import StatAgencyCell, StatCell, StatProcedureCell
 from tracker.models.types import utcnow
 from tracker.services.calendar import deadlines
+from tracker.services.statistics import answers
 from tracker.services.reference import agency_tree
 from tracker.services.replica import public_read
 from tracker.services.errors import Invalid
+
+T = TypeVar("T")
 
 _fine = StatCell.__table__
 _coarse = StatAgencyCell.__table__
@@ -89,7 +95,14 @@ def resolve(args: dict, lang: str = "vi") -> Query:
     Without a period, the report covers the current year. Read from the replica when
     one is configured, as is ``report``.
     """
-    return public_read(_resolve, args, lang)
+    return public_read(_remembered_resolve, args, lang)
+
+
+def _remembered_resolve(args: dict, lang: str) -> Query:
+    if not (args.get("period") or args.get("from_") or args.get("to")):
+        return _resolve(args, lang)  # the current year's: it changes on New Year's Day
+    key = ("query", tuple(sorted((name, str(value)) for name, value in args.items() if value is not None)), lang)
+    return answers.remembered(key, lambda: _resolve(args, lang))
 
 
 def _resolve(args: dict, lang: str) -> Query:
@@ -427,7 +440,45 @@ def report(query: Query, now: datetime | None = None) -> dict:
     withdrawn) are left out; with ``min_resolved``, so are groups that resolved fewer
     dossiers (totals always cover every dossier the filters select).
     """
-    return public_read(_report, query, now or utcnow())
+    return public_read(_remembered_report, query, now)
+
+
+def query_key(query: Query) -> tuple:
+    """What a report depends on besides the data, as a key (``answers.remembered``)."""
+    return (query.period.start, query.period.end, query.agency.id if query.agency else None,
+            query.procedure.id if query.procedure else None, query.field, query.channel, query.group_by,
+            query.min_resolved, query.lang)
+
+
+def settled(query: Query, now: datetime) -> bool:
+    """Whether the query's period ended before today, so that its report no longer moves with the clock."""
+    # The business time zone alone (not the whole calendar, which costs a query).
+    return query.period.end < now.astimezone(current_app.config["OFFICE_HOURS"].tz).date()
+
+
+def remembered_report(kind: str, query: Query, now: datetime | None, compute: Callable[[datetime], T]) -> T:
+    """``compute(now)`` (now by default), remembered under ``kind`` and the query while the data
+    stays the same, when the query's period is settled (``answers``); call it where the public
+    reads go (``public_read``)."""
+    now = now or utcnow()
+    if not settled(query, now):
+        return compute(now)
+    return answers.remembered((kind, query_key(query)), lambda: compute(now))
+
+
+def remembered_json(kind: str, query: Query, now: datetime | None,
+                    build: Callable[[Query, datetime], dict]) -> bytes:
+    """``build(query, now)`` as JSON bytes, remembered as ``kind.json`` (see ``remembered_report``)."""
+    return public_read(remembered_report, f"{kind}.json", query, now, lambda at: orjson.dumps(build(query, at)))
+
+
+def report_json(query: Query, now: datetime | None = None) -> bytes:
+    """``report`` as JSON, the bytes themselves remembered as the report is."""
+    return remembered_json("report", query, now, _remembered_report)
+
+
+def _remembered_report(query: Query, now: datetime | None) -> dict:
+    return remembered_report("report", query, now, lambda at: _report(query, at))
 
 
 def _report(query: Query, now: datetime) -> dict:
