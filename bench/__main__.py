@@ -54,7 +54,7 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 CACHE = ROOT / "bench" / "cache"
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-# Named by the size, so that a kept ten-million database survives a one-million run.
+# Its own name for a run kept with --keep, so that other runs do not drop it.
 POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "tracker_bench")
 REDIS_URL = "redis://127.0.0.1:6379/9"
 #: gunicorn's workers, as gunicorn.conf.py counts them: every one must be warm before a measurement.
