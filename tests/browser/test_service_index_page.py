@@ -96,6 +96,9 @@ def test_the_applicant_evaluates_with_the_form_on_a_phone(make_app, phone):
         page = phone
         assert page.goto(f"{server.origin}/lookup/evaluation?code={code}").status == 200
         page.screenshot(path=f"{SHOTS}/evaluation-form.png", full_page=True)
+        # The comment box and the pickers take the width of the form, as the text fields do.
+        for field in ("#comment", "#verify"):
+            assert page.eval_on_selector(field, "e => e.getBoundingClientRect().width") >= PHONE["width"] * 0.8
         page.fill("#verify", "0912345678")
         page.check("input[name=overall][value=very_satisfied]")
         page.fill("#comment", "Cán bộ hướng dẫn tận tình")
