@@ -14,15 +14,13 @@ from flask_babel import get_locale, lazy_gettext
 
 from tracker.domain.service_index import GROUPS
 from tracker.http.limits import public_limit
-from tracker.models.types import utcnow
 from tracker.services import reference, statistics
-from tracker.services.calendar import deadlines
 from tracker.services.errors import Invalid
 from tracker.services.late_dossiers import late_dossiers
 from tracker.services.service_index import index_report
 from tracker.web import page_blueprint
-from tracker.web.stats import (DEFAULT_MIN_RESOLVED, _POLICY, _arguments, _errors_shown, _finish, day_text,
-                               embedding_origins, number, percent, period_options)
+from tracker.web.stats import (DEFAULT_MIN_RESOLVED, _arguments, _errors_shown, _finish, allow_framing,
+                               dashboard_page, day_text, embedding_origins, number, percent)
 
 bp = Blueprint("service_index_pages", __name__, template_folder="templates")
 page_blueprint(bp)
@@ -83,24 +81,14 @@ def _context() -> tuple[dict, int]:
     return context, (422 if errors else 200)
 
 
-@bp.after_request
-def _framable_widget(response):
-    # The widget's every answer (its 429 page too) may be framed by the portal.
-    if request.endpoint == "service_index_pages.embed":
-        response.headers["Content-Security-Policy"] = _POLICY.format(ancestors=embedding_origins())
-    return response
+allow_framing(bp, "service_index_pages.embed")
 
 
 @bp.get("/stats/index")
 @public_limit
 def dashboard():
     """The service index of each agency, ranked, and the late dossiers of the period."""
-    context, status = _context()
-    year = deadlines().local(utcnow()).year
-    context.update(periods=period_options(year), agencies=reference.agency_options(),
-                   selected_period=request.args.get("period", "") or str(year))
-    response = current_app.make_response((render_template("stats/index.html", **context), status))
-    return _finish(response, "'self'")
+    return dashboard_page("stats/index.html", *_context())
 
 
 @bp.get("/embed/stats/index")

@@ -224,25 +224,34 @@ def embedding_origins() -> str:
     return " ".join(["'self'", *current_app.config.get("TRACKER_CORS_ORIGINS", [])])
 
 
-@bp.after_request
-def _framable_widget(response):
-    # The widget's every answer (its 429 page too) may be framed by the portal.
-    if request.endpoint == "stats.embed":
-        response.headers["Content-Security-Policy"] = _POLICY.format(ancestors=embedding_origins())
-    return response
+def allow_framing(blueprint: Blueprint, endpoint: str) -> None:
+    """Let the portal frame every answer of the widget ``endpoint`` (its 429 page too)."""
+
+    @blueprint.after_request
+    def _framable_widget(response):
+        if request.endpoint == endpoint:
+            response.headers["Content-Security-Policy"] = _POLICY.format(ancestors=embedding_origins())
+        return response
+
+
+allow_framing(bp, "stats.embed")
+
+
+def dashboard_page(template: str, context: dict, status: int):
+    """A dashboard: ``template`` with ``context`` and the choices of its period and agency pickers."""
+    year = deadlines().local(utcnow()).year
+    context.update(periods=period_options(year), agencies=reference.agency_options(),
+                   selected_period=request.args.get("period", "") or (str(year) if not request.args.get("from")
+                                                                      else ""))
+    response = current_app.make_response((render_template(template, **context), status))
+    return _finish(response, "'self'")
 
 
 @bp.get("/stats")
 @public_limit
 def dashboard():
     """The public dashboard: pickers, chart, II.06a table and ranking."""
-    context, status = _context("agency")
-    year = deadlines().local(utcnow()).year
-    context.update(periods=period_options(year), agencies=reference.agency_options(),
-                   selected_period=request.args.get("period", "") or (str(year) if not request.args.get("from")
-                                                                      else ""))
-    response = current_app.make_response((render_template("stats/dashboard.html", **context), status))
-    return _finish(response, "'self'")
+    return dashboard_page("stats/dashboard.html", *_context("agency"))
 
 
 @bp.get("/embed/stats")
