@@ -141,6 +141,23 @@ def test_the_late_dossiers_of_march(client, history):
     assert_problem(client.get("/api/v1/public/late-dossiers", query_string={"agency": "NOPE"}), 422)
 
 
+@pytest.mark.parametrize("params", [{"period": "2025-03"}, {"from": "2025-03-01", "to": "2025-03-10"},
+                                    {"period": "2025"}, {"period": "2025-03", "agency": "000.01.00.H57"}])
+def test_the_counted_total_is_the_length_of_the_list(client, history, params):
+    """The total comes from the counters, the items from the dossiers: page by page they agree."""
+    seen, page = [], 1
+    while True:
+        body = client.get("/api/v1/public/late-dossiers", query_string={**params, "page": page, "page_size": 1})
+        body = body.get_json()
+        if not body["items"]:
+            break
+        seen += [item["code"] for item in body["items"]]
+        page += 1
+    assert len(seen) == len(set(seen)) == body["total"]
+    totals = client.get("/api/v1/public/stats", query_string=params).get_json()["totals"]
+    assert body["total"] == totals["resolved"]["late"] + totals["pending"]["overdue"]
+
+
 def test_no_public_answer_carries_a_comment_or_anything_personal(client, history):
     answers = [client.get(path, query_string={"period": "2025-03", **extra})
                for path in ("/api/v1/public/stats", "/api/v1/public/service-index", "/api/v1/public/late-dossiers")

@@ -76,7 +76,7 @@ def _context() -> tuple[dict, int]:
         period = {"period": request.args["period"].strip()} if request.args.get("period", "").strip() else {}
         agency = {"agency": request.args["agency"]} if request.args.get("agency") else {}
         context.update(body=body, ranked=ranked, bars=bars(ranked),
-                       late=late_dossiers(query, current_app.config["TRACKER_PAYMENT_PAUSES"])[:LATE_SHOWN],
+                       late=late_dossiers(query, current_app.config["TRACKER_PAYMENT_PAUSES"], limit=LATE_SHOWN),
                        late_url=url_for("late_dossiers.all", **period, **agency))
     return context, (422 if errors else 200)
 
