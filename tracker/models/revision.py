@@ -21,7 +21,7 @@ from sqlalchemy import BigInteger, Integer, String, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.database import CHANGED
+from tracker.database import CHANGED, reading_cursor
 from tracker.extensions import db
 
 TABLE = "data_revision"
@@ -104,15 +104,10 @@ def current(engine: Engine) -> tuple[str, int] | None:
     """``(epoch, value)`` as ``engine``'s database has it now; None when the row is missing
     (nothing may be remembered then).
 
-    Read on the pool's raw driver connection: the ORM's per-statement work would cost
-    more than what a remembered answer saves on the smaller reports.
+    Read with the driver, without a transaction: the ORM's per-statement work and the
+    transaction's round trips would cost more than a remembered answer saves.
     """
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
+    with reading_cursor(engine) as cursor:
         cursor.execute(_CURRENT)
         row = cursor.fetchone()
-        cursor.close()
-    finally:  # back to the pool, which ends the read
-        connection.close()
     return (row[0], row[1]) if row is not None else None

@@ -26,6 +26,7 @@ from tracker.domain.people import id_matches, mask_name, phone_matches
 from tracker.domain.statuses import DEFAULT_LANGUAGE, LANGUAGES, STATUS_CODES, Status, status_label
 from tracker.domain.workflow import REGISTER, Action, action_label
 from tracker.models import Agency, Dossier, Procedure, Step
+from tracker.database import reading_cursor
 from tracker.models.types import as_utc, utcnow
 from tracker.services.calendar import deadlines
 from tracker.services.replica import public_read, read_engine
@@ -96,15 +97,9 @@ def _read(code: str):
     """
     engine = read_engine()  # the replica, when one is configured and up
     dossier_sql, steps_sql = _statements(engine.dialect)
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
+    with reading_cursor(engine) as cursor:
         found = dossier_sql.run(cursor, {"code": code})
         steps = steps_sql.run(cursor, {"dossier_id": found[0].id}) if found else []
-        cursor.close()
-    finally:  # back to the pool, which rolls back the read
-
-        connection.close()
     return (found[0] if found else None), steps
 
 
