@@ -66,6 +66,7 @@ def changes_public_data(statement: str) -> bool:
     return written is None or written.group(1).lower() not in PRIVATE_TABLES
 
 
+
 def track_changes(engine: Engine) -> None:
     """Move the revision in every transaction of ``engine`` that changed public data."""
     # Whether the table is there: unknown (None) at first and after any schema change,
@@ -74,6 +75,9 @@ def track_changes(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def watch(connection, _cursor, statement, _parameters, _context, _executemany):
+        # Every statement passes here: a read (most of them) costs one match.
+        if _READ.match(statement):
+            return
         if _SCHEMA.match(statement):
             table["present"] = None
         if CHANGED not in connection.info and changes_public_data(statement):

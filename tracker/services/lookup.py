@@ -25,8 +25,8 @@ from tracker.domain.deadlines import Deadlines, TimeLimit
 from tracker.domain.people import id_matches, mask_name, phone_matches
 from tracker.domain.statuses import DEFAULT_LANGUAGE, LANGUAGES, STATUS_CODES, Status, status_label
 from tracker.domain.workflow import REGISTER, Action, action_label
-from tracker.models import Agency, Dossier, Procedure, Step
 from tracker.database import reading_cursor
+from tracker.models import Agency, Dossier, Procedure, Step
 from tracker.models.types import as_utc, utcnow
 from tracker.services.calendar import deadlines
 from tracker.services.replica import public_read, read_engine

@@ -58,10 +58,6 @@ class Answers:
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
 
 def answers() -> Answers:
     """This app's remembered answers."""
@@ -69,13 +65,16 @@ def answers() -> Answers:
 
 
 def _revision() -> tuple | None:
-    # Read once per public request (several answers may be remembered in one); a write
-    # request, or a command, reads it again each time, since it may have changed the data.
-    if has_request_context() and request.method in READ_METHODS:
-        if "tracker_data_revision" not in g:
-            g.tracker_data_revision = revision.current(read_engine())
-        return g.tracker_data_revision
-    return revision.current(read_engine())
+    # Read once per public request and database (several answers may be remembered in one,
+    # and a replica found down, or back, mid-request sends the next read elsewhere); a
+    # write request, or a command, reads it each time, since it may have changed the data.
+    engine = read_engine()
+    if not (has_request_context() and request.method in READ_METHODS):
+        return revision.current(engine)
+    seen = g.setdefault("tracker_data_revisions", {})
+    if engine not in seen:
+        seen[engine] = revision.current(engine)
+    return seen[engine]
 
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:

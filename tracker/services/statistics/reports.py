@@ -39,7 +39,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable, TypeVar
 
 import orjson
-
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
