@@ -29,6 +29,12 @@ steps = st.fixed_dictionaries(
               "handler": GOOD_TEXT, "reason": GOOD_TEXT, "to_agency_code": st.sampled_from(["000.00.01.H57", None]),
               "result": st.sampled_from(["approved", "denied", None]), "new_appointment_at": GOOD_TIMES,
               "digitized": st.booleans(), "online": st.booleans(), "electronic_result": st.booleans()})
+LEVELS = st.sampled_from(["very_satisfied", "satisfied", "dissatisfied"])
+evaluations = st.one_of(st.none(), st.fixed_dictionaries(
+    {"overall": LEVELS, "first_given_at": GOOD_TIMES, "given_at": GOOD_TIMES},
+    optional={"criteria": st.dictionaries(st.sampled_from(["thai_do", "thoi_gian", "x" * 32, "y" * 33]), LEVELS,
+                                          max_size=3),
+              "comment": st.one_of(st.none(), GOOD_TEXT)}))
 time_limits = st.fixed_dictionaries({"value": st.integers(1, 3650),
                                      "unit": st.sampled_from(["working_days", "working_hours"])})
 valid_records = st.fixed_dictionaries(
@@ -40,14 +46,17 @@ valid_records = st.fixed_dictionaries(
               "note": st.one_of(st.none(), GOOD_TEXT), "accepted_at": st.one_of(st.none(), GOOD_TIMES),
               "submitted_at": st.one_of(st.none(), GOOD_TIMES), "time_limit": time_limits,
               "steps": st.lists(steps, max_size=4), "digitized": st.booleans(), "paid_online": st.booleans(),
-              "online_level": st.sampled_from(["full", "partial", "none"])})
+              "online_level": st.sampled_from(["full", "partial", "none"]), "evaluation": evaluations})
 PATHS = [("code",), ("procedure_code",), ("channel",), ("applicant",), ("agency_code",), ("status",), ("note",),
          ("accepted_at",), ("submitted_at",), ("time_limit",), ("time_limit", "value"), ("time_limit", "unit"),
          ("time_limit", "colour"), ("steps",), ("applicant", "name"), ("applicant", "id_number"),
          ("applicant", "phone"), ("applicant", "email"), ("applicant", "address"), ("applicant", "nickname"), ("colour",),
          ("steps", 0, "action"), ("steps", 0, "at"), ("steps", 0, "result"), ("steps", 0, "handler"),
          ("steps", 0, "new_appointment_at"), ("steps", 0, "colour"), ("digitized",), ("paid_online",),
-         ("online_level",), ("steps", 0, "digitized"), ("steps", 0, "online"), ("steps", 0, "electronic_result")]
+         ("online_level",), ("steps", 0, "digitized"), ("steps", 0, "online"), ("steps", 0, "electronic_result"),
+         ("evaluation",), ("evaluation", "overall"), ("evaluation", "criteria"), ("evaluation", "comment"),
+         ("evaluation", "first_given_at"), ("evaluation", "given_at"), ("evaluation", "colour"),
+         ("evaluation", "criteria", "thai_do")]
 
 
 @st.composite
@@ -106,6 +115,23 @@ def test_fast_path_leaves_implausible_times_to_the_schema():
             spoil(record)
             assert schema_answer(record) == "invalid", record
             assert load_dossier(record) is None, record
+
+
+def test_fast_path_takes_an_evaluated_record():
+    """Exported dossiers carry their evaluation; the fast path takes it as the schema does."""
+    record = {"type": "dossier", "code": "OLD/2024/17", "procedure_code": "1.000001", "channel": "online",
+              "agency_code": "X", "accepted_at": "2025-01-24T10:00:00+07:00", "applicant": {"name": "An"},
+              "steps": [{"action": "complete", "at": "2025-01-25T10:00:00+07:00", "result": "approved"}],
+              "evaluation": {"overall": "satisfied", "first_given_at": "2025-01-26T09:00:00+07:00",
+                             "given_at": "2025-01-26T09:00:00+07:00"}}
+    fast = load_dossier(record)
+    assert fast is not None and fast == dossier_loader.load(record)
+    assert fast["evaluation"]["criteria"] == {}
+    for spoiled in ({**record["evaluation"], "overall": "happy"}, {**record["evaluation"], "criteria": None},
+                    {**record["evaluation"], "criteria": {"k" * 33: "satisfied"}}, {"overall": "satisfied"},
+                    {**record["evaluation"], "given_at": "2025-01-26"}, {**record["evaluation"], "comment": 5}):
+        assert schema_answer({**record, "evaluation": spoiled}) == "invalid", spoiled
+        assert load_dossier({**record, "evaluation": spoiled}) is None, spoiled
 
 
 def test_fast_path_takes_the_time_limit_a_dossier_was_accepted_with():

@@ -18,15 +18,17 @@ from tracker.domain.codes import IMPORTED_CODE_RE
 from tracker.domain.deadlines import DAYS, HOURS
 from tracker.domain.people import (APPLICANT_FIELDS, nfc, normalize_id_number, normalize_phone, validate_email,
                                    validate_id_number, validate_phone)
-from tracker.domain.service_levels import ONLINE_LEVELS
+from tracker.domain.service_levels import LEVELS, ONLINE_LEVELS
 from tracker.domain.service_levels import STEP_FLAGS as STEP_FLAG_RULES
 from tracker.domain.statuses import Channel, Status
 from tracker.domain.workflow import Action
 
 DOSSIER_FLAGS = ("digitized", "paid_online")
 DOSSIER_KEYS = {"type", "code", "procedure_code", "channel", "applicant", "agency_code", "status", "note",
-                "accepted_at", "submitted_at", "time_limit", "steps", "online_level", *DOSSIER_FLAGS}
+                "accepted_at", "submitted_at", "time_limit", "steps", "online_level", "evaluation", *DOSSIER_FLAGS}
 APPLICANT_KEYS = set(APPLICANT_FIELDS)
+EVALUATION_KEYS = {"overall", "criteria", "comment", "first_given_at", "given_at"}
+EVALUATION_REQUIRED = {"overall", "first_given_at", "given_at"}
 STEP_TEXT = {"note": 4000, "public_note": 4000, "handler": 255, "to_agency_code": 32, "reason": 4000}
 STEP_FLAGS = tuple(name for _, name, _ in STEP_FLAG_RULES)
 STEP_KEYS = {"action", "result", "new_appointment_at", "at", *STEP_TEXT, *STEP_FLAGS}
@@ -141,6 +143,23 @@ def _step(value) -> dict:
     return out
 
 
+def _evaluation(value) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not EVALUATION_REQUIRED <= value.keys() <= EVALUATION_KEYS:
+        raise _Defer
+    criteria = value.get("criteria", {})
+    if not isinstance(criteria, dict):
+        raise _Defer
+    out = {"overall": _one_of(value["overall"], LEVELS),
+           "criteria": {_text(key, 0, 32, nullable=False): _one_of(level, LEVELS) for key, level in criteria.items()},
+           "first_given_at": _time(value["first_given_at"], nullable=False),
+           "given_at": _time(value["given_at"], nullable=False)}
+    if "comment" in value:
+        out["comment"] = _text(value["comment"], 0, 2000)  # plain text in the schema: not normalised
+    return out
+
+
 def load_dossier(record: dict) -> dict | None:
     """What the import schema would load from ``record``, or None to let the schema decide."""
     try:
@@ -174,6 +193,8 @@ def load_dossier(record: dict) -> dict | None:
         if not isinstance(steps, list):
             raise _Defer
         out["steps"] = [_step(step) for step in steps]
+        if "evaluation" in record:
+            out["evaluation"] = _evaluation(record["evaluation"])
         return out
     except _Defer:
         return None
