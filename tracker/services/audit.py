@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from tracker.extensions import db
 from tracker.models import AuditHead, AuditRecord
@@ -56,64 +57,115 @@ def head_seal(kid: str, last_id: int, last_hash: str) -> str:
     return seals.sign(kid, ["head", last_id, last_hash])
 
 
-def _lock_head() -> AuditHead:
+# Keys of ``Session.info``: the records waiting for the commit, and whether this
+# transaction already holds the head (``next_id``).
+_PENDING = "tracker_audit_pending"
+_HOLDS_HEAD = "tracker_audit_holds_head"
+
+
+@dataclass
+class _Entry:
+    """An audit record waiting to be chained, with the steps that will name it."""
+
+    actor: Actor
+    action: str
+    target_type: str
+    target_id: str
+    change: str
+    at: datetime | None
+    steps: StepDigest | None
+    sealing: tuple = ()
+
+
+def _lock_head(session: Session) -> AuditHead:
     # The head row is locked for the rest of the transaction, so two writers can
     # never chain to the same predecessor.
-    head = db.session.execute(
+    head = session.execute(
         select(AuditHead).where(AuditHead.id == 1).with_for_update()
     ).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
-        db.session.add(head)
-        db.session.flush()
+        session.add(head)
+        session.flush()
+    session.info[_HOLDS_HEAD] = True
     return head
 
 
 def next_id() -> int:
-    """The id the next record of this transaction will get (locks the head until the end)."""
-    return _lock_head().last_id + 1
+    """The id the next record of this transaction will get (locks the head until the end,
+    and the records of this transaction are then chained at once, in order)."""
+    return _lock_head(db.session).last_id + 1
 
 
 def record(actor: Actor, action: str, target_type: str, target_id: str,
            change: dict | None = None, at: datetime | None = None,
-           steps: StepDigest | None = None) -> AuditRecord:
-    """Append one audit record to the chain inside the current transaction.
+           steps: StepDigest | None = None, sealing: tuple = ()) -> None:
+    """Append one audit record to the chain as part of the current transaction.
 
     ``change`` must already be free of personal numbers (see ``people.mask_secret``).
-    ``steps`` is the digest of the steps this write added: their ``audit_id`` must name
-    the record returned (``next_id`` gives it beforehand, ``seal_step`` sets it after).
+    ``steps`` is the digest of the steps this write added; ``sealing`` holds those
+    steps when they are rows of the session, whose ``audit_id`` is set to the record's
+    id once it has one (an import sets its own beforehand, from ``next_id``).
+
+    The record joins the chain when the transaction commits: the head row stays locked
+    only for the last moments of the transaction, so concurrent writers queue for a few
+    statements rather than for a whole request. After ``next_id`` it joins at once.
     """
-    head = _lock_head()
-    kid = seals.current_kid()
-    entry = AuditRecord(
-        id=head.last_id + 1,
-        at=at or utcnow(),
-        actor=actor.username,
-        client_ip=actor.ip,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        change=json.dumps(change or {}, ensure_ascii=False, sort_keys=True, default=str),
-        prev_hash=head.last_hash,
-        kid=kid,
-        steps_sealed=steps.count if steps else None,
-        steps_digest=steps.hexdigest() if steps else None,
-    )
-    entry.hash = digest(entry)
-    db.session.add(entry)
-    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(
-        last_id=entry.id, last_hash=entry.hash, kid=kid, seal=head_seal(kid, entry.id, entry.hash)))
-    db.session.expire(head)
-    return entry
+    entry = _Entry(actor, action, target_type, str(target_id),
+                   json.dumps(change or {}, ensure_ascii=False, sort_keys=True, default=str), at, steps, sealing)
+    if db.session.info.get(_HOLDS_HEAD):
+        _chain(db.session, entry)
+    else:
+        db.session.info.setdefault(_PENDING, []).append(entry)
 
 
-def record_step(actor: Actor, action: str, code: str, step, change: dict) -> AuditRecord:
+def record_step(actor: Actor, action: str, code: str, step, change: dict) -> None:
     """Audit a write that added one step, sealing that step's content with the record."""
     one = StepDigest()
     one.add_step(code, step)
-    entry = record(actor, action, "dossier", code, change, steps=one)
-    step.audit_id = entry.id
+    record(actor, action, "dossier", code, change, steps=one, sealing=(step,))
+
+
+def _chain(session: Session, pending: _Entry) -> AuditRecord:
+    head = _lock_head(session)
+    kid = seals.current_kid()
+    entry = AuditRecord(
+        id=head.last_id + 1,
+        at=pending.at or utcnow(),
+        actor=pending.actor.username,
+        client_ip=pending.actor.ip,
+        action=pending.action,
+        target_type=pending.target_type,
+        target_id=pending.target_id,
+        change=pending.change,
+        prev_hash=head.last_hash,
+        kid=kid,
+        steps_sealed=pending.steps.count if pending.steps else None,
+        steps_digest=pending.steps.hexdigest() if pending.steps else None,
+    )
+    entry.hash = digest(entry)
+    session.add(entry)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(
+        last_id=entry.id, last_hash=entry.hash, kid=kid, seal=head_seal(kid, entry.id, entry.hash)))
+    session.expire(head)
+    for step in pending.sealing:
+        step.audit_id = entry.id
     return entry
+
+
+# First of the commit's work (``insert``): the counters are written after it, with the head held.
+@event.listens_for(Session, "before_commit", insert=True)
+def _chain_pending(session: Session) -> None:
+    for pending in session.info.pop(_PENDING, ()):
+        _chain(session, pending)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    # A rolled-back transaction's records go with it; a new one starts without the head.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_HOLDS_HEAD, None)
 
 
 def records_query(filters: dict):
