@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from tracker import sqlite_writers
+
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 #: A connection's note that its transaction changed data the public reports read
 #: (set and acted on by ``tracker.models.revision``).
@@ -27,8 +29,9 @@ def _wants_write_lock() -> bool:
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout, foreign keys, ``BEGIN IMMEDIATE`` for writers, autocommit reads;
-    the database file private to its owner (created so when missing)."""
+    """WAL, a busy timeout, foreign keys, ``BEGIN IMMEDIATE`` for writers after their turn in
+    the writers' queue (``tracker.sqlite_writers``), autocommit reads; the database file
+    private to its owner (created so when missing)."""
     path = engine.url.database
 
     @event.listens_for(engine, "do_connect")
@@ -58,9 +61,15 @@ def configure_sqlite(engine: Engine) -> None:
                 make_private(path)
         cursor.close()
 
+    writers_queue = sqlite_writers.queued(engine)
+    if writers_queue:
+        sqlite_writers.queue_writers(engine)
+
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         if _wants_write_lock():
+            if writers_queue:
+                sqlite_writers.take_turn(connection)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
