@@ -27,7 +27,6 @@ from tracker.models.types import utcnow
 from tracker.schemas.statistics import StatsQuerySchema
 from tracker.services import reference, statistics
 from tracker.services.statistics.exports import cell_text, table
-from tracker.services.calendar import deadlines
 from tracker.services.errors import Invalid
 from tracker.web import page_blueprint
 
@@ -239,7 +238,8 @@ allow_framing(bp, "stats.embed")
 
 def dashboard_page(template: str, context: dict, status: int):
     """A dashboard: ``template`` with ``context`` and the choices of its period and agency pickers."""
-    year = deadlines().local(utcnow()).year
+    # The business time zone is all the year needs (not the calendar and its overrides' query).
+    year = utcnow().astimezone(current_app.config["OFFICE_HOURS"].tz).year
     context.update(periods=period_options(year), agencies=reference.agency_options(),
                    selected_period=request.args.get("period", "") or (str(year) if not request.args.get("from")
                                                                       else ""))
