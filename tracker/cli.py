@@ -214,12 +214,15 @@ def rebuild_stats(quiet):
     from sqlalchemy import func, select
     from tqdm import tqdm
 
+    from tracker.database import refresh_planner_statistics
     from tracker.models import Dossier
     from tracker.services import statistics
 
     total = db.session.scalar(select(func.count(Dossier.id)).where(Dossier.accepted_at.is_not(None)))
     with tqdm(total=total, unit=" dossiers", desc="rebuild-stats", disable=quiet) as bar:
         counted = statistics.rebuild(progress_callback=bar.update)
+    db.session.commit()
+    refresh_planner_statistics(db.session.connection(), [table.name for table in statistics.TABLES])
     db.session.commit()
     click.echo(f"Rebuilt the statistics from {counted} accepted dossiers.")
 

@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tracker.database import refresh_planner_statistics
 from tracker.extensions import db
 from tracker.models import Agency, CalendarOverride, Procedure
 from tracker.schemas.reference import AgencySchema, OverrideSchema, ProcedureSchema
@@ -49,6 +50,8 @@ CHUNK = 1000  # lines per worker task
 PLURALS = {"agency": "agencies", "procedure": "procedures", "dossier": "dossiers",
            "calendar_override": "calendar overrides"}
 KINDS = ("agency", "procedure", "dossier", "calendar_override")
+# What an import of dossiers fills, in bulk (see ``refresh_planner_statistics``).
+FILLED_TABLES = ("dossiers", "steps", "evaluations", "dossier_counters", *(t.name for t in statistics.TABLES))
 REFERENCE_KINDS = ("agency", "procedure", "calendar_override")
 # What the export (and any writer that puts the type first) starts a dossier line with:
 # such lines go to the workers without being parsed here.
@@ -141,13 +144,16 @@ class _Importer:
         self._write()
 
     def finish(self) -> None:
-        """Write the rest, then the statistics counters."""
+        """Write the rest, then the statistics counters; then let the planner see the new rows."""
         self.settle()
         if self.rebuild:
             statistics.rebuild()
         else:
             self.cells.write()
         db.session.commit()
+        if self.report.added["dossier"]:
+            refresh_planner_statistics(db.session.connection(), FILLED_TABLES)
+            db.session.commit()
 
     def close(self) -> None:
         """Stop the workers; counters of the dossiers already committed are written."""

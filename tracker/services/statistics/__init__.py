@@ -8,10 +8,10 @@
 
 The rules are in docs/rules.md#statistics-counters.
 """
-from tracker.services.statistics.counters import Accumulator, flags_of, on_created, on_evaluation, on_step
+from tracker.services.statistics.counters import TABLES, Accumulator, flags_of, on_created, on_evaluation, on_step
 from tracker.services.statistics.rebuild import rebuild, replay_deltas, unpaused_deltas
 from tracker.services.statistics.reports import (Query, remembered_json, remembered_report, report, report_json,
                                                  resolve)
 
-__all__ = ["Accumulator", "Query", "flags_of", "on_created", "on_evaluation", "on_step", "rebuild",
+__all__ = ["TABLES", "Accumulator", "Query", "flags_of", "on_created", "on_evaluation", "on_step", "rebuild",
            "remembered_json", "remembered_report", "replay_deltas", "report", "report_json", "resolve", "unpaused_deltas"]
