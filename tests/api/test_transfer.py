@@ -584,3 +584,28 @@ def test_an_imported_pause_before_the_intake_counts_from_the_intake(app, referen
     dossier = client.get(f"{BASE}/{code}", headers=auth.headers("admin")).get_json()
     assert dossier["effective_intake_at"] == vn(2025, 3, 11, 7, 30)
     assert (dossier["due_at"], dossier["timeliness"]) == (vn(2025, 3, 17, 17), "on_time")
+
+
+def test_text_with_tabs_newlines_and_backslashes_goes_in_unchanged(app, reference_data, tmp_path):
+    """PostgreSQL receives the rows as COPY text, where these characters are escapes."""
+    from tracker.models import Dossier, Evaluation, Step
+
+    tricky = "a\tb\nc\\d\re \\N \\t end\\"
+    code = f"{DEPT}-250124-0001"
+    line = dossier_line(code, note=tricky, applicant=applicant(tricky.replace("\n", " ")),
+                        steps=[{"action": "process", "at": vn(2025, 1, 24, 11), "public_note": tricky,
+                                "handler": "Lê\\Văn\tBa"},
+                               {"action": "complete", "result": "approved", "at": vn(2025, 1, 24, 14)}],
+                        evaluation={"overall": "satisfied", "comment": tricky, "criteria": {"k\\t": "satisfied"},
+                                    "first_given_at": vn(2025, 1, 25), "given_at": vn(2025, 1, 25)})
+    result = invoke(app, "import", write_lines(tmp_path / "tricky.jsonl", [line]), "--quiet")
+    assert result.exit_code == 0, (result.output, result.stderr)
+    with app.app_context():
+        dossier = db.session.scalars(select(Dossier).where(Dossier.code == code)).one()
+        assert dossier.note == tricky
+        assert dossier.applicant_name == tricky.replace("\n", " ")
+        step = db.session.scalars(select(Step).where(Step.dossier_id == dossier.id, Step.seq == 2)).one()
+        assert (step.public_note, step.handler) == (tricky, "Lê\\Văn\tBa")
+        evaluation = db.session.scalars(select(Evaluation).where(Evaluation.dossier_id == dossier.id)).one()
+        assert (evaluation.comment, evaluation.criteria) == (tricky, {"k\\t": "satisfied"})
+        db.session.remove()
