@@ -6,9 +6,9 @@ so under load the lock is often free while every waiter sleeps. Here each connec
 first takes an exclusive ``flock`` on a file beside the database: the waiters queue in
 the kernel and the next one wakes the moment the lock is let go. The lock is released
 when the transaction commits or rolls back (or the connection is closed or goes back to
-the pool without one); the kernel releases it if the process dies. Programs that do not take it (the sqlite3
-shell, an older server still running) are still kept out by SQLite's own lock and busy
-timeout.
+the pool without one); the kernel releases it if the process dies. Programs that do
+not take it (the sqlite3 shell, an older server still running) are still kept out by
+SQLite's own lock and busy timeout.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import threading
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-_LOCK = "tracker_writer_lock"  # a pooled connection's info: its lock file and its thread's turns, while it holds it
+_LOCK = "tracker_writer_lock"  # a pooled connection's info: its ``_Turn`` while it holds one
 
 
 class _Turns(threading.local):
@@ -28,16 +28,24 @@ class _Turns(threading.local):
     held = 0
 
 
+class _Turn:
+    """One held lock: the open lock file and the thread whose turn it is."""
+
+    def __init__(self, descriptor: int, turns: _Turns):
+        self.descriptor, self.turns = descriptor, turns
+
+
 _turns = _Turns()
-# The lock files this process has open. A forked child (the import's workers) gets copies
-# of them, which would hold the lock as long as the child lives: it closes its copies.
-_held_descriptors: set[int] = set()
+# The turns this process holds. A forked child (the import's workers) gets copies of their
+# files, which would keep the lock as long as the child lives: it closes its copies, and
+# forgets the turns, so that a connection record it inherited can never close a file of its own.
+_held: set[_Turn] = set()
 
 
 def _forget_inherited() -> None:
-    for descriptor in _held_descriptors:
-        os.close(descriptor)  # the parent's descriptor stays open: its lock is unchanged
-    _held_descriptors.clear()
+    for turn in _held:
+        os.close(turn.descriptor)  # the parent's descriptor stays open: its lock is unchanged
+    _held.clear()
     _turns.held = 0
 
 
@@ -57,7 +65,7 @@ def queued(engine: Engine) -> bool:
 
 def take_turn(connection: Connection) -> None:
     """Wait until no other writer of the database holds the lock, then hold it until the
-    connection goes back to the pool (``queue_writers``).
+    transaction ends (``queue_writers``).
 
     A thread that already holds it through another connection goes straight on, as
     before: SQLite's own lock and busy timeout judge that case.
@@ -71,9 +79,10 @@ def take_turn(connection: Connection) -> None:
     except BaseException:
         os.close(descriptor)
         raise
-    _held_descriptors.add(descriptor)
+    turn = _Turn(descriptor, _turns)
+    _held.add(turn)
     _turns.held += 1
-    info[_LOCK] = (descriptor, _turns)
+    info[_LOCK] = turn
 
 
 def queue_writers(engine: Engine) -> None:
@@ -91,9 +100,8 @@ def queue_writers(engine: Engine) -> None:
 
 
 def _release(info: dict) -> None:
-    held = info.pop(_LOCK, None)
-    if held is not None and held[0] in _held_descriptors:  # not a copy a fork has closed
-        descriptor, turns = held
-        _held_descriptors.discard(descriptor)
-        turns.held -= 1
-        os.close(descriptor)  # the file's only descriptor: closing it lets the lock go
+    turn = info.pop(_LOCK, None)
+    if turn is not None and turn in _held:  # not one a fork has forgotten
+        _held.discard(turn)
+        turn.turns.held -= 1
+        os.close(turn.descriptor)  # the file's only descriptor: closing it lets the lock go
