@@ -222,8 +222,7 @@ def rebuild_stats(quiet):
     with tqdm(total=total, unit=" dossiers", desc="rebuild-stats", disable=quiet) as bar:
         counted = statistics.rebuild(progress_callback=bar.update)
     db.session.commit()
-    refresh_planner_statistics(db.session.connection(), [table.name for table in statistics.TABLES])
-    db.session.commit()
+    refresh_planner_statistics(db.session, [table.name for table in statistics.TABLES])
     click.echo(f"Rebuilt the statistics from {counted} accepted dossiers.")
 
 

@@ -11,6 +11,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 
 from tracker import sqlite_writers
 
@@ -112,6 +113,22 @@ class RoutingSession(Session):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
+_TRANSACTION_STATE = "tracker_transaction_state"
+
+
+def transaction_state(session: OrmSession) -> dict:
+    """A dict that lives as long as the session's outermost transaction: the work that
+    waits for its commit (``before_commit`` listeners take it), dropped when the
+    transaction ends, by commit or rollback, so that the next one starts empty."""
+    return session.info.setdefault(_TRANSACTION_STATE, {})
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _end_transaction_state(session: OrmSession, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TRANSACTION_STATE, None)
+
+
 @contextmanager
 def reading_cursor(engine: Engine) -> Iterator:
     """A driver cursor on one of the pool's connections, for a few plain reads without a transaction.
@@ -167,14 +184,16 @@ def bulk_insert(connection: Connection, table: str, columns: Sequence[str], rows
         raise IntegrityError(statement, None, error) from error
 
 
-def refresh_planner_statistics(connection: Connection, tables: Sequence[str]) -> None:
-    """Have PostgreSQL sample ``tables`` again, after a bulk load changed them wholesale.
+def refresh_planner_statistics(session: OrmSession, tables: Sequence[str]) -> None:
+    """Have PostgreSQL sample ``tables`` again, after a bulk load changed them wholesale
+    (in a transaction of its own, committed).
 
     Until autovacuum gets round to it, the planner would go on judging a table of ten
     million dossiers by its empty start: at ten million it guessed 27,000 steps per
     dossier and read each dossier's five with two parallel workers and JIT compilation,
     50 ms for a lookup. ANALYZE samples a fixed number of rows (seconds at any size).
-    SQLite plans these queries by their indexes and needs nothing.
+    SQLite plans these queries by their indexes and needs nothing (nor a write lock).
     """
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+        session.commit()

@@ -66,7 +66,6 @@ def changes_public_data(statement: str) -> bool:
     return written is None or written.group(1).lower() not in PRIVATE_TABLES
 
 
-
 def track_changes(engine: Engine) -> None:
     """Move the revision in every transaction of ``engine`` that changed public data."""
     # Whether the table is there: unknown (None) at first and after any schema change,

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from tracker.database import transaction_state
 from tracker.extensions import db
 from tracker.models import AuditHead, AuditRecord
 from tracker.models.types import utcnow
@@ -57,8 +58,8 @@ def head_seal(kid: str, last_id: int, last_hash: str) -> str:
     return seals.sign(kid, ["head", last_id, last_hash])
 
 
-# Keys of ``Session.info``: the records waiting for the commit, and whether this
-# transaction already holds the head (``next_id``).
+# Keys of the transaction's state (``database.transaction_state``): the records waiting
+# for the commit, and whether this transaction already holds the head (``next_id``).
 _PENDING = "tracker_audit_pending"
 _HOLDS_HEAD = "tracker_audit_holds_head"
 
@@ -87,7 +88,7 @@ def _lock_head(session: Session) -> AuditHead:
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
         session.add(head)
         session.flush()
-    session.info[_HOLDS_HEAD] = True
+    transaction_state(session)[_HOLDS_HEAD] = True
     return head
 
 
@@ -113,10 +114,11 @@ def record(actor: Actor, action: str, target_type: str, target_id: str,
     """
     entry = _Entry(actor, action, target_type, str(target_id),
                    json.dumps(change or {}, ensure_ascii=False, sort_keys=True, default=str), at, steps, sealing)
-    if db.session.info.get(_HOLDS_HEAD):
+    state = transaction_state(db.session())
+    if state.get(_HOLDS_HEAD):
         _chain(db.session, entry)
     else:
-        db.session.info.setdefault(_PENDING, []).append(entry)
+        state.setdefault(_PENDING, []).append(entry)
 
 
 def record_step(actor: Actor, action: str, code: str, step, change: dict) -> None:
@@ -156,16 +158,8 @@ def _chain(session: Session, pending: _Entry) -> AuditRecord:
 # First of the commit's work (``insert``): the counters are written after it, with the head held.
 @event.listens_for(Session, "before_commit", insert=True)
 def _chain_pending(session: Session) -> None:
-    for pending in session.info.pop(_PENDING, ()):
+    for pending in transaction_state(session).pop(_PENDING, ()):
         _chain(session, pending)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:
-    # A rolled-back transaction's records go with it; a new one starts without the head.
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
-        session.info.pop(_HOLDS_HEAD, None)
 
 
 def records_query(filters: dict):

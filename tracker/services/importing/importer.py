@@ -152,8 +152,7 @@ class _Importer:
             self.cells.write()
         db.session.commit()
         if self.report.added["dossier"]:
-            refresh_planner_statistics(db.session.connection(), FILLED_TABLES)
-            db.session.commit()
+            refresh_planner_statistics(db.session, FILLED_TABLES)
 
     def close(self) -> None:
         """Stop the workers; counters of the dossiers already committed are written."""

@@ -6,9 +6,9 @@ docs/rules.md#statistics-counters) and add them to the cells of the dossier's re
 agency, procedure and channel (``tracker.models.statistics``) when the transaction
 commits: a year's cell is shared by every write of its agency, so its row lock is held
 only for the commit's last moments, after the audit record has joined the chain (the
-same order as an import's, which holds the audit head while it writes its counters). ``Accumulator`` sums many
-deltas in memory first (an import, a rebuild) and writes them with upserts, or lets the
-database roll them up.
+same order as an import's, which holds the audit head while it writes its counters).
+``Accumulator`` sums many deltas in memory first (an import, a rebuild) and writes them
+with upserts, or lets the database roll them up.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from tracker.database import bulk_insert
+from tracker.database import bulk_insert, transaction_state
 from tracker.domain import progress
 from tracker.domain import statistics as rules_of
 from tracker.domain.statistics import COLUMNS
@@ -193,30 +193,24 @@ def _roll_up_in_database(days: dict[tuple, list[int]]) -> None:
     connection.exec_driver_sql(f"DELETE FROM {_DAYS_TABLE}")
 
 
-_PENDING = "tracker_counter_deltas"  # Session.info: the transaction's deltas, summed until the commit
+_PENDING = "tracker_counter_deltas"  # in the transaction's state: its deltas, summed until the commit
 
 
 def _record(agency_id: int, procedure_id: int, channel: str, deltas: dict[date, list[int]]) -> None:
     if not deltas:
         return
-    session = db.session()
-    cells = session.info.get(_PENDING)
+    state = transaction_state(db.session())
+    cells = state.get(_PENDING)
     if cells is None:
-        cells = session.info[_PENDING] = Accumulator()
+        cells = state[_PENDING] = Accumulator()
     cells.add(agency_id, procedure_id, channel, deltas)
 
 
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
-    cells = session.info.pop(_PENDING, None)
+    cells = transaction_state(session).pop(_PENDING, None)
     if cells:
         cells.write()
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:
-    if transaction.parent is None:  # rolled back (or written): the next transaction starts empty
-        session.info.pop(_PENDING, None)
 
 
 _UPSERTS: dict[tuple[str, str], str] = {}
